@@ -1,0 +1,47 @@
+"""Typed settings, read once from the environment (prefix HWF_) and passed in explicitly."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEV_SECRET = "dev-secret-change-me"
+
+
+class Settings(BaseSettings):
+    """Every knob of the platform. `os.environ` is read nowhere else."""
+
+    model_config = SettingsConfigDict(env_prefix="HWF_", frozen=True, extra="ignore")
+
+    environment: str = "development"
+    database_url: str = ""
+    redis_url: str = ""
+    secret_key: str = DEV_SECRET
+    field_encryption_key: str = ""
+    var_dir: Path = PROJECT_ROOT / "var"
+    processes_dir: Path = PROJECT_ROOT / "processes"
+    forms_dir: Path = PROJECT_ROOT / "forms"
+    policies_dir: Path = PROJECT_ROOT / "policies"
+    script_timeout_seconds: float = 1.0
+    command_retries: int = 3
+    session_idle_minutes: int = 15
+    session_absolute_hours: int = 12
+    lockout_failures: int = 5
+    lockout_minutes: int = 15
+    api_signature_max_age_seconds: int = 1800
+    upload_max_bytes: int = 20 * 1024 * 1024
+    inline_worker: bool = True
+    sql_echo: bool = False
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets(self) -> Settings:
+        if self.environment != "development" and self.secret_key == DEV_SECRET:
+            raise ValueError("HWF_SECRET_KEY must be set outside development")
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        """`HWF_DATABASE_URL`, or the embedded SQLite file under var/."""
+        return self.database_url or f"sqlite:///{self.var_dir / 'hospital.db'}"

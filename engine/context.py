@@ -1,0 +1,56 @@
+"""The engine's dependencies, built once and passed to every command (no import-time I/O)."""
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.bpmn.runtime import BpmnRuntime, Specs
+from engine.bpmn.script_env import make_script_engine
+from engine.clock import Clock, SystemClock
+from engine.config import Settings
+from engine.db import Database, make_engine
+from engine.logging_setup import configure_logging
+
+
+class SpecCache:
+    """Parsed specs per definition id; definitions are immutable, so entries never go stale."""
+
+    def __init__(self, size: int = 256) -> None:
+        self._items: OrderedDict[str, Specs] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get(self, definition_id: str, spec_json: str, runtime: BpmnRuntime) -> Specs:
+        with self._lock:
+            if definition_id in self._items:
+                self._items.move_to_end(definition_id)
+                return self._items[definition_id]
+        specs = runtime.load_specs(spec_json)
+        with self._lock:
+            self._items[definition_id] = specs
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return specs
+
+
+@dataclass
+class EngineContext:
+    settings: Settings
+    db: Database
+    runtime: BpmnRuntime
+    clock: Clock
+    specs: SpecCache = field(default_factory=SpecCache)
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def open_engine(settings: Settings | None = None, clock: Clock | None = None) -> EngineContext:
+    """Build the engine from settings: database, SpiffWorkflow runtime with the restricted sandbox."""
+    settings = settings or Settings()
+    configure_logging()
+    if not settings.database_url:
+        settings.var_dir.mkdir(parents=True, exist_ok=True)
+    database = Database(make_engine(settings.effective_database_url, echo=settings.sql_echo))
+    runtime = BpmnRuntime(lambda: make_script_engine(settings.script_timeout_seconds))
+    return EngineContext(settings=settings, db=database, runtime=runtime, clock=clock or SystemClock())

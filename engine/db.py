@@ -1,0 +1,94 @@
+"""Database engine, sessions and the one-transaction-per-command unit of work."""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from engine.errors import Conflict
+
+T = TypeVar("T")
+
+
+def _sqlite_setup(engine: Engine) -> None:
+    # pysqlite's own transaction handling defers BEGIN; we issue BEGIN IMMEDIATE ourselves so that
+    # two writers serialize at the start instead of failing on a stale read snapshot.
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_engine(url: str, echo: bool = False) -> Engine:
+    """Create a SQLAlchemy engine for SQLite (embedded) or PostgreSQL."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30})
+        _sqlite_setup(engine)
+        return engine
+    return create_engine(url, echo=echo, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+class Database:
+    """Owns the engine and session factory; `unit_of_work()` is the only place that commits."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.sessions = sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.engine.dialect.name == "postgresql"
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[Session]:
+        session = self.sessions()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def run(self, command: Callable[[Session], T], retries: int = 3) -> T:
+        """Run a command in one transaction; retry on an optimistic-lock or lock conflict.
+
+        Raises:
+            Conflict: when the command still conflicts after `retries` attempts.
+        """
+        for attempt in range(retries + 1):
+            try:
+                with self.unit_of_work() as session:
+                    return command(session)
+            except StaleDataError:
+                if attempt == retries:
+                    raise Conflict("数据已被他人修改，请刷新后重试 (concurrent update)") from None
+            except OperationalError as exc:
+                if not _is_lock_error(exc) or attempt == retries:
+                    raise
+        raise AssertionError("unreachable")
+
+    def advisory_lock(self, session: Session, key: int) -> None:
+        """Serialize a critical section until commit (PostgreSQL); SQLite already serializes writers."""
+        if self.is_postgres:
+            session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+
+
+def _is_lock_error(exc: OperationalError) -> bool:
+    text_ = str(exc.orig).lower()
+    return "locked" in text_ or "deadlock" in text_ or "could not serialize" in text_

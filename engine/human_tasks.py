@@ -1,0 +1,128 @@
+"""Materialise READY user tasks of a workflow into the human_tasks table (and back-fill history)."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine.bpmn.runtime import BpmnRuntime, ReadyStep
+from engine.iso8601 import due_from
+from engine.models import HumanTask, Instance, TaskCandidate
+from engine.models import human_task as ht
+
+log = logging.getLogger("engine.task")
+
+
+class _Blank(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def render_title(template: str | None, data: dict[str, Any], fallback: str) -> str:
+    """Render a process title template such as '{applicant_name} 请假 {days}天' over instance data."""
+    if not template:
+        return fallback
+    try:
+        return template.format_map(_Blank(data))[:300]
+    except (ValueError, AttributeError, IndexError, KeyError):
+        return fallback
+
+
+def _candidates(runtime: BpmnRuntime, step: ReadyStep) -> tuple[list[str], list[str], str | None]:
+    ext = step.extensions
+    roles = list(ext.get("candidateGroups", []))
+    if not roles and ext.get("laneRole"):
+        roles = [ext["laneRole"]]
+    users = list(ext.get("candidateUsers", []))
+    assignee = ext.get("assignee")
+    if ext.get("assigneeExpr"):
+        value = runtime.evaluate(ext["assigneeExpr"], step.data)
+        assignee = str(value) if value else None
+    return roles, users, assignee
+
+
+def _institution(runtime: BpmnRuntime, step: ReadyStep, instance: Instance) -> str:
+    expression = step.extensions.get("institutionExpr")
+    if expression:
+        value = runtime.evaluate(expression, step.data)
+        if value:
+            return str(value)
+    return instance.institution
+
+
+def _new_task(runtime: BpmnRuntime, instance: Instance, step: ReadyStep, now: datetime) -> HumanTask:
+    roles, users, assignee = _candidates(runtime, step)
+    due_text = step.extensions.get("dueDate") or step.extensions.get("sla")
+    return HumanTask(
+        instance_id=instance.id,
+        spiff_task_id=step.task_id,
+        node_id=step.node_id,
+        name=step.name,
+        process_key=instance.process_key,
+        title=instance.title,
+        form_key=step.extensions.get("formKey"),
+        candidate_roles=roles,
+        candidate_users=users,
+        institution=_institution(runtime, step, instance),
+        assignee=assignee,
+        state=ht.OPEN,
+        due_at=due_from(due_text, now) if due_text else None,
+        priority=int(step.data.get("priority", 0) or 0) if str(step.data.get("priority", "0")).isdigit() else 0,
+        created_at=now,
+    )
+
+
+def _candidate_rows(task: HumanTask) -> list[TaskCandidate]:
+    rows = [TaskCandidate(task_id=task.id, kind="role", value=r, institution=task.institution)
+            for r in dict.fromkeys(task.candidate_roles)]
+    users = list(task.candidate_users) + ([task.assignee] if task.assignee else [])
+    rows += [TaskCandidate(task_id=task.id, kind="user", value=u, institution=task.institution)
+             for u in dict.fromkeys(users)]
+    return rows
+
+
+def sync_human_tasks(
+    session: Session, runtime: BpmnRuntime, instance: Instance, ready: list[ReadyStep], now: datetime
+) -> list[HumanTask]:
+    """Create rows for newly READY steps; cancel open rows whose step is no longer READY.
+
+    Returns:
+        The newly created tasks (for notifications and audit).
+    """
+    open_rows = session.scalars(
+        select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == ht.OPEN)
+    ).all()
+    by_spiff_id = {row.spiff_task_id: row for row in open_rows}
+    ready_ids = {step.task_id for step in ready}
+    for row in open_rows:
+        if row.spiff_task_id not in ready_ids:
+            row.state = ht.CANCELLED
+            row.completed_at = now
+            session.execute(TaskCandidate.__table__.delete().where(TaskCandidate.task_id == row.id))
+    created = []
+    seq = session.scalar(select(func.max(HumanTask.seq)).where(HumanTask.instance_id == instance.id)) or 0
+    for step in ready:
+        if step.task_id in by_spiff_id:
+            continue
+        seq += 1
+        task = _new_task(runtime, instance, step, now)
+        task.seq = seq
+        session.add(task)
+        session.flush()
+        session.add_all(_candidate_rows(task))
+        created.append(task)
+    session.flush()
+    return created
+
+
+def close_task(session: Session, task: HumanTask, *, actor: str, outcome: str | None,
+               data: dict[str, Any], now: datetime) -> None:
+    task.state = ht.COMPLETED
+    task.completed_by = actor
+    task.completed_at = now
+    task.outcome = outcome
+    task.data = data
+    session.execute(TaskCandidate.__table__.delete().where(TaskCandidate.task_id == task.id))

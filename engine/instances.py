@@ -1,0 +1,130 @@
+"""Start and inspect process instances."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from engine import audit
+from engine.context import EngineContext
+from engine.definitions import latest_definition
+from engine.errors import NotFound
+from engine.human_tasks import render_title, sync_human_tasks
+from engine.models import Definition, HumanTask, Instance
+from engine.models import instance as inst
+from engine.views import InstanceView
+
+log = logging.getLogger("engine.instance")
+
+
+def _existing(session: Session, process_key: str, idempotency_key: str | None) -> Instance | None:
+    if not idempotency_key:
+        return None
+    return session.scalar(select(Instance).where(
+        Instance.process_key == process_key, Instance.idempotency_key == idempotency_key))
+
+
+def _view(session: Session, instance: Instance, with_data: dict[str, Any] | None = None) -> InstanceView:
+    version = session.scalar(select(Definition.version).where(Definition.id == instance.definition_id)) or 0
+    tasks = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id)
+                            .order_by(HumanTask.seq)).all()
+    return InstanceView.of(instance, version, list(tasks), with_data)
+
+
+def apply_workflow(ctx: EngineContext, session: Session, instance: Instance, definition: Definition,
+                   workflow: Any) -> list[HumanTask]:
+    """Persist the workflow into the instance row and materialise its ready steps."""
+    now = ctx.clock.now()
+    runtime = ctx.runtime
+    instance.state = runtime.dump(workflow)
+    instance.updated_at = now
+    data = runtime.data(workflow)
+    instance.title = render_title(definition.attributes.get("title"), data, definition.name)
+    if runtime.is_completed(workflow):
+        instance.status = inst.COMPLETED
+        instance.ended_at = now
+    session.flush()
+    return sync_human_tasks(session, runtime, instance, runtime.ready_steps(workflow), now)
+
+
+def start_instance(
+    ctx: EngineContext,
+    process_key: str,
+    *,
+    initiator: str,
+    institution: str,
+    business_key: str | None = None,
+    data: dict[str, Any] | None = None,
+    idempotency_key: str | None = None,
+) -> InstanceView:
+    """Start the latest version of a process and run it to its first wait state.
+
+    The same `idempotency_key` for the same process returns the instance created the first time.
+
+    Raises:
+        NotFound: the process key has no deployed version.
+        ScriptError: a script or condition failed before the first wait state (nothing is stored).
+    """
+
+    def command(session: Session) -> InstanceView:
+        found = _existing(session, process_key, idempotency_key)
+        if found is not None:
+            return _view(session, found)
+        definition = latest_definition(session, process_key)
+        specs = ctx.specs.get(definition.id, definition.spec_json, ctx.runtime)
+        initial = {**(data or {}), "initiator": initiator, "institution": institution,
+                   "business_key": business_key}
+        workflow = ctx.runtime.new_workflow(specs, initial)
+        ctx.runtime.advance(workflow)
+        instance = Instance(
+            definition_id=definition.id, process_key=process_key, business_key=business_key,
+            idempotency_key=idempotency_key, institution=institution, initiator=initiator,
+            version=definition.version, state="", created_at=ctx.clock.now(),
+        )
+        session.add(instance)
+        apply_workflow(ctx, session, instance, definition, workflow)
+        audit.append(session, actor=initiator, action="instance.start", at=ctx.clock.now(),
+                     instance_id=instance.id, payload=initial, lock=ctx.db.advisory_lock,
+                     details={"process_key": process_key, "version": definition.version,
+                              "business_key": business_key})
+        return _view(session, instance)
+
+    try:
+        view = ctx.db.run(command, retries=ctx.settings.command_retries)
+    except IntegrityError:
+        # Two identical requests raced; the loser returns what the winner created.
+        with ctx.db.unit_of_work() as session:
+            found = _existing(session, process_key, idempotency_key)
+            if found is None:
+                raise
+            return _view(session, found)
+    log.info("started", extra={"instance_id": view.id, "process_key": process_key})
+    return view
+
+
+def get_instance(ctx: EngineContext, instance_id: str, with_data: bool = False) -> InstanceView:
+    """An instance with its open tasks and task history (optionally its current data)."""
+    with ctx.db.unit_of_work() as session:
+        instance = session.get(Instance, instance_id)
+        if instance is None:
+            raise NotFound("流程实例不存在 (instance not found)", instance_id=instance_id)
+        data = None
+        if with_data:
+            definition = session.get(Definition, instance.definition_id)
+            specs = ctx.specs.get(definition.id, definition.spec_json, ctx.runtime)
+            data = ctx.runtime.data(ctx.runtime.restore(specs, instance.state))
+        return _view(session, instance, data)
+
+
+def find_instances(ctx: EngineContext, *, business_key: str | None = None, process_key: str | None = None,
+                   limit: int = 100) -> list[InstanceView]:
+    with ctx.db.unit_of_work() as session:
+        query = select(Instance).order_by(Instance.created_at.desc()).limit(limit)
+        if business_key:
+            query = query.where(Instance.business_key == business_key)
+        if process_key:
+            query = query.where(Instance.process_key == process_key)
+        return [_view(session, i) for i in session.scalars(query).all()]

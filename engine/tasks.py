@@ -1,0 +1,144 @@
+"""Human-task commands and queries: list, detail, complete."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from engine import audit
+from engine.bpmn.runtime import ReadyStep
+from engine.context import EngineContext
+from engine.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
+from engine.forms import Form, StepPermissions, accept_submission, visible_data, visible_schema
+from engine.human_tasks import close_task
+from engine.inbox import visible_tasks
+from engine.instances import _view, apply_workflow
+from engine.models import Definition, HumanTask, Instance
+from engine.models import human_task as ht
+from engine.models import instance as inst
+from engine.subject import Subject
+from engine.views import InstanceView, TaskDetail, TaskView
+
+log = logging.getLogger("engine.task")
+DEFAULT_OUTCOMES = ["approve", "reject"]
+
+
+@dataclass(frozen=True)
+class CompleteResult:
+    instance: InstanceView
+    created: list[TaskView]
+
+
+def may_act(subject: Subject, task: HumanTask) -> bool:
+    """Assignee, named candidate, or holder of a candidate role in the task's institution."""
+    if task.assignee:
+        return task.assignee == subject.username
+    if subject.username in (task.candidate_users or []):
+        return True
+    return subject.has_any_role(task.institution, task.candidate_roles or [])
+
+
+def list_tasks(ctx: EngineContext, subject: Subject, *, state: str = ht.OPEN, limit: int = 50,
+               offset: int = 0) -> list[TaskView]:
+    """The subject's inbox (open) or done list (completed), newest first."""
+    query = visible_tasks(subject, state=state).order_by(HumanTask.created_at.desc(), HumanTask.id)
+    with ctx.db.unit_of_work() as session:
+        return [TaskView.of(t) for t in session.scalars(query.limit(limit).offset(offset)).all()]
+
+
+def _load(ctx: EngineContext, session: Session, task_id: str) -> tuple[HumanTask, Instance, Definition]:
+    task = session.get(HumanTask, task_id)
+    if task is None:
+        raise NotFound("任务不存在 (task not found)", task_id=task_id)
+    instance = session.get(Instance, task.instance_id)
+    definition = session.get(Definition, instance.definition_id)
+    return task, instance, definition
+
+
+def _form(definition: Definition, key: str | None) -> Form | None:
+    if not key or key not in definition.forms:
+        return None
+    raw = definition.forms[key]
+    return Form(key=key, schema=raw["schema"], ui=raw.get("ui", {}))
+
+
+def _step(ctx: EngineContext, instance: Instance, definition: Definition, task: HumanTask) -> tuple[Any, ReadyStep]:
+    specs = ctx.specs.get(definition.id, definition.spec_json, ctx.runtime)
+    workflow = ctx.runtime.restore(specs, instance.state)
+    for step in ctx.runtime.ready_steps(workflow):
+        if step.task_id == task.spiff_task_id:
+            return workflow, step
+    raise Conflict("任务已不在待办状态 (task is no longer ready)", task_id=task.id)
+
+
+def get_task(ctx: EngineContext, task_id: str, subject: Subject) -> TaskDetail:
+    """A task as the subject may see it (hidden fields removed server-side)."""
+    with ctx.db.unit_of_work() as session:
+        task, instance, definition = _load(ctx, session, task_id)
+        if not may_act(subject, task) and task.completed_by != subject.username \
+                and instance.initiator != subject.username:
+            raise PermissionDenied("无权查看此任务 (not allowed to read this task)", task_id=task_id)
+        form = _form(definition, task.form_key)
+        extensions = definition.steps.get(task.node_id, {}).get("extensions", {})
+        perms = StepPermissions.from_step(task.node_id, extensions, form)
+        if task.state == ht.OPEN and instance.status == inst.RUNNING:
+            _, step = _step(ctx, instance, definition, task)
+            data = step.data
+        else:
+            data = task.data or {}
+        return TaskDetail(
+            task=TaskView.of(task),
+            schema=visible_schema(form, perms) if form else None,
+            ui=form.ui if form else {},
+            data=visible_data(dict(data), perms),
+            outcomes=list(extensions.get("outcomes") or DEFAULT_OUTCOMES),
+            readonly=sorted(perms.readonly),
+            instance=_view(session, instance),
+        )
+
+
+def complete_task(
+    ctx: EngineContext,
+    task_id: str,
+    subject: Subject,
+    *,
+    outcome: str | None = None,
+    data: dict[str, Any] | None = None,
+    reason: str = "",
+) -> CompleteResult:
+    """Complete a ready task: check the actor, validate the form, advance the workflow, record audit.
+
+    Raises:
+        NotFound, PermissionDenied, Conflict (already done / concurrent update), ValidationFailed.
+    """
+    submitted = dict(data or {})
+
+    def command(session: Session) -> CompleteResult:
+        task, instance, definition = _load(ctx, session, task_id)
+        if task.state != ht.OPEN or instance.status != inst.RUNNING:
+            raise Conflict("任务已处理 (task already handled)", task_id=task_id, state=task.state)
+        if not may_act(subject, task):
+            raise PermissionDenied("无权办理此任务 (not allowed to complete this task)", task_id=task_id)
+        workflow, step = _step(ctx, instance, definition, task)
+        outcomes = list(step.extensions.get("outcomes") or DEFAULT_OUTCOMES)
+        if outcome is not None and outcome not in outcomes:
+            raise ValidationFailed("处理结果无效 (invalid outcome)",
+                                   [FieldError("/outcome", f"可选: {', '.join(outcomes)}", "enum")])
+        form = _form(definition, task.form_key)
+        perms = StepPermissions.from_step(task.node_id, step.extensions, form)
+        accepted = accept_submission(form, perms, step.data, submitted)
+        updates = {**accepted, "outcome": outcome, f"{task.node_id}_outcome": outcome}
+        ctx.runtime.complete_step(workflow, step.task_id, updates)
+        now = ctx.clock.now()
+        close_task(session, task, actor=subject.username, outcome=outcome, data=accepted, now=now)
+        created = apply_workflow(ctx, session, instance, definition, workflow)
+        audit.append(session, actor=subject.username, action="task.complete", at=now, instance_id=instance.id,
+                     task_id=task.id, reason=reason, payload=accepted, lock=ctx.db.advisory_lock,
+                     details={"node_id": task.node_id, "outcome": outcome})
+        return CompleteResult(_view(session, instance), [TaskView.of(t) for t in created])
+
+    result = ctx.db.run(command, retries=ctx.settings.command_retries)
+    log.info("completed", extra={"task_id": task_id, "instance_id": result.instance.id})
+    return result

@@ -1,0 +1,106 @@
+"""Shared fixtures: every engine test runs on SQLite and on PostgreSQL, on a database built by Alembic.
+
+Isolation: one connection with an outer transaction; the engine's commits become savepoints and
+everything is rolled back at teardown. Tests marked `commits` get a real database and a cleanup.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import sessionmaker
+
+from engine import FakeClock, Settings
+from engine.bpmn.runtime import BpmnRuntime
+from engine.bpmn.script_env import make_script_engine
+from engine.context import EngineContext
+from engine.db import Database, make_engine
+from engine.migrate import upgrade
+from engine.models import Base
+
+PG_ADMIN = os.environ.get("HWF_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
+DATA = Path(__file__).parent / "engine" / "data"
+
+
+def _pg_url(name: str) -> str:
+    base = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
+    return f"{base}/{name}"
+
+
+def _fresh_pg_database(name: str) -> str:
+    try:
+        with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError as exc:
+        if os.environ.get("HWF_ALLOW_SKIP_PG") == "1":
+            pytest.skip(f"PostgreSQL not reachable: {exc}")
+        raise
+    return _pg_url(name)
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    else:
+        url = _fresh_pg_database(f"hwf_test_{worker}")
+    upgrade(url)
+    return url
+
+
+def make_settings(url: str, **overrides: object) -> Settings:
+    return Settings(database_url=url, forms_dir=DATA / "forms", **overrides)
+
+
+def _context(url: str, database: Database, clock: FakeClock) -> EngineContext:
+    settings = make_settings(url)
+    runtime = BpmnRuntime(lambda: make_script_engine(settings.script_timeout_seconds))
+    return EngineContext(settings=settings, db=database, runtime=runtime, clock=clock)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def ctx(database_url: str, clock: FakeClock, request: pytest.FixtureRequest) -> Iterator[EngineContext]:
+    engine = make_engine(database_url)
+    if request.node.get_closest_marker("commits"):
+        yield _context(database_url, Database(engine), clock)
+        with engine.begin() as conn:
+            for table in reversed(Base.metadata.sorted_tables):
+                conn.execute(table.delete())
+        engine.dispose()
+        return
+    connection = engine.connect()
+    outer = connection.begin()
+    database = Database(engine)
+    database.sessions = sessionmaker(bind=connection, expire_on_commit=False, autoflush=False,
+                                     join_transaction_mode="create_savepoint")
+    try:
+        yield _context(database_url, database, clock)
+    finally:
+        outer.rollback()
+        connection.close()
+        engine.dispose()
+
+
+@pytest.fixture
+def backend(database_url: str) -> str:
+    return "postgres" if database_url.startswith("postgresql") else "sqlite"
+
+
+def read_bundle(*names: str) -> dict[str, bytes]:
+    return {name: (DATA / name).read_bytes() for name in names}
+
+
+def sql(ctx: EngineContext, statement: str, **params: object) -> list:
+    with ctx.db.unit_of_work() as session:
+        return list(session.execute(text(statement), params))
