@@ -27,11 +27,13 @@ def _existing(session: Session, process_key: str, idempotency_key: str | None) -
         Instance.process_key == process_key, Instance.idempotency_key == idempotency_key))
 
 
-def _view(session: Session, instance: Instance, with_data: dict[str, Any] | None = None) -> InstanceView:
-    version = session.scalar(select(Definition.version).where(Definition.id == instance.definition_id)) or 0
-    tasks = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id)
-                            .order_by(HumanTask.seq)).all()
-    return InstanceView.of(instance, version, list(tasks), with_data)
+def _view(session: Session, instance: Instance, with_data: dict[str, Any] | None = None,
+          history: bool = False) -> InstanceView:
+    """Commands return open tasks only (constant cost); `history=True` adds every finished task."""
+    query = select(HumanTask).where(HumanTask.instance_id == instance.id).order_by(HumanTask.seq)
+    if not history:
+        query = query.where(HumanTask.state == "open")
+    return InstanceView.of(instance, instance.version, list(session.scalars(query).all()), with_data)
 
 
 def apply_workflow(ctx: EngineContext, session: Session, instance: Instance, definition: Definition,
@@ -116,7 +118,7 @@ def get_instance(ctx: EngineContext, instance_id: str, with_data: bool = False) 
             definition = session.get(Definition, instance.definition_id)
             specs = ctx.specs.get(definition.id, definition.spec_json, ctx.runtime)
             data = ctx.runtime.data(ctx.runtime.restore(specs, instance.state))
-        return _view(session, instance, data)
+        return _view(session, instance, data, history=True)
 
 
 def find_instances(ctx: EngineContext, *, business_key: str | None = None, process_key: str | None = None,

@@ -103,4 +103,5 @@ def read_bundle(*names: str) -> dict[str, bytes]:
 
 def sql(ctx: EngineContext, statement: str, **params: object) -> list:
     with ctx.db.unit_of_work() as session:
-        return list(session.execute(text(statement), params))
+        result = session.execute(text(statement), params)
+        return list(result) if result.returns_rows else []

@@ -1,0 +1,48 @@
+"""Pin the engine's public names (changing them is an API change) and the one-way dependency rule."""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import engine
+
+ROOT = Path(__file__).resolve().parents[2]
+FORBIDDEN = ("api", "fastapi", "starlette", "jinja2")
+
+EXPECTED = {
+    "ChainReport", "Clock", "CompleteResult", "DefinitionSummary", "DeployResult", "Diagnostic",
+    "EngineContext", "FakeClock", "InstanceView", "Settings", "Subject", "SystemClock", "TaskDetail",
+    "TaskView", "complete_task", "deploy", "deploy_directory", "find_instances", "get_instance", "get_task",
+    "list_definitions", "list_tasks", "migrate_database", "open_engine", "start_instance",
+    "validate_definition", "verify_audit_chain",
+}
+
+
+def test_public_names_are_pinned():
+    assert set(engine.__all__) >= EXPECTED
+    for name in engine.__all__:
+        assert hasattr(engine, name), name
+
+
+def _imports(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+def test_engine_never_imports_the_web_layer():
+    offenders = {str(p.relative_to(ROOT)): _imports(p) & set(FORBIDDEN)
+                 for p in (ROOT / "engine").rglob("*.py")}
+    assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def test_api_imports_only_the_public_engine():
+    allowed = {"engine", "engine.errors"}
+    for path in (ROOT / "api").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("engine"):
+                assert node.module in allowed, f"{path.relative_to(ROOT)} imports {node.module}"
