@@ -1,0 +1,25 @@
+"""Annotated dependencies shared by routers."""
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from engine import EngineContext, Subject
+from engine.errors import AuthenticationFailed
+
+
+def get_ctx(request: Request) -> EngineContext:
+    return request.app.state.ctx
+
+
+def get_subject(request: Request) -> Subject:
+    """The authenticated subject, set by the authentication middleware for this request."""
+    subject = getattr(request.state, "subject", None)
+    if subject is None:
+        raise AuthenticationFailed("请先登录 (authentication required)")
+    return subject
+
+
+Ctx = Annotated[EngineContext, Depends(get_ctx)]
+CurrentSubject = Annotated[Subject, Depends(get_subject)]

@@ -1,0 +1,23 @@
+"""Start and read process instances."""
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+import engine
+from api.deps import Ctx, CurrentSubject
+from api.schemas.workflow import InstanceOut, StartIn
+
+router = APIRouter(prefix="/api", tags=["instances"])
+
+
+@router.post("/processes/{process_key}/instances", response_model=InstanceOut, status_code=201)
+def start(process_key: str, body: StartIn, ctx: Ctx, subject: CurrentSubject) -> InstanceOut:
+    view = engine.start_instance(ctx, process_key, initiator=subject.username, institution=body.institution,
+                                 business_key=body.business_key, data=body.data,
+                                 idempotency_key=body.idempotency_key)
+    return InstanceOut.model_validate(view, from_attributes=True)
+
+
+@router.get("/instances/{instance_id}", response_model=InstanceOut)
+def show(instance_id: str, ctx: Ctx, _subject: CurrentSubject) -> InstanceOut:
+    return InstanceOut.model_validate(engine.get_instance(ctx, instance_id), from_attributes=True)

@@ -1,0 +1,126 @@
+"""Benchmark: a persisted engine step vs the raw in-memory SpiffWorkflow load+complete+save cycle.
+
+(a) raw: SpiffWorkflow's stock serializer (JSON with spec), deserialize -> complete the ready user task
+    -> do_engine_steps -> serialize, per step, no database.
+(b) engine: `complete_task` with persistence (workflow state, human-task rows, audit chain) on SQLite
+    and on PostgreSQL, one transaction per step.
+Prints per-step latency (mean, p50, p95, p99), the ratio (b)/(a), and 5-step instances per second.
+
+Run: make bench   (or .venv/bin/python bench/engine_step.py --instances 200)
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psycopg
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer  # noqa: E402
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow  # noqa: E402
+from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser  # noqa: E402
+from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG  # noqa: E402
+from SpiffWorkflow.util.task import TaskState  # noqa: E402
+
+import engine  # noqa: E402
+from engine.bpmn.runtime import BpmnRuntime  # noqa: E402
+from engine.bpmn.script_env import make_script_engine  # noqa: E402
+from engine.context import EngineContext  # noqa: E402
+from engine.db import Database, make_engine  # noqa: E402
+from engine.migrate import upgrade  # noqa: E402
+
+BPMN = Path(__file__).with_name("five_step.bpmn")
+USER = engine.Subject("u")
+
+
+def _stats(samples: list[float]) -> dict[str, float]:
+    s = sorted(samples)
+    pick = lambda q: s[min(len(s) - 1, int(q * len(s)))]  # noqa: E731
+    return {"mean": statistics.fmean(s) * 1000, "p50": pick(0.5) * 1000, "p95": pick(0.95) * 1000,
+            "p99": pick(0.99) * 1000}
+
+
+def bench_raw(instances: int) -> tuple[list[float], float]:
+    parser = CamundaParser()
+    parser.add_bpmn_file(str(BPMN))
+    spec = parser.get_spec("five_step")
+    serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(CAMUNDA_CONFIG))
+    steps, started = [], time.perf_counter()
+    for _ in range(instances):
+        wf = BpmnWorkflow(spec, script_engine=make_script_engine())
+        wf.do_engine_steps()
+        state = serializer.serialize_json(wf)
+        while True:
+            t0 = time.perf_counter()
+            wf = serializer.deserialize_json(state)
+            wf.script_engine = make_script_engine()
+            ready = [t for t in wf.get_tasks(state=TaskState.READY) if t.task_spec.manual]
+            if not ready:
+                break
+            ready[0].data["outcome"] = "approve"
+            ready[0].run()
+            wf.do_engine_steps()
+            state = serializer.serialize_json(wf)
+            steps.append(time.perf_counter() - t0)
+    return steps, time.perf_counter() - started
+
+
+def _context(url: str) -> EngineContext:
+    upgrade(url)
+    settings = engine.Settings(database_url=url)
+    runtime = BpmnRuntime(lambda: make_script_engine(settings.script_timeout_seconds))
+    return EngineContext(settings=settings, db=Database(make_engine(url)), runtime=runtime,
+                         clock=engine.SystemClock())
+
+
+def bench_engine(url: str, instances: int) -> tuple[list[float], float]:
+    ctx = _context(url)
+    engine.deploy(ctx, {BPMN.name: BPMN.read_bytes()}, actor="bench")
+    steps, started = [], time.perf_counter()
+    for n in range(instances):
+        view = engine.start_instance(ctx, "five_step", initiator="u", institution="h1", business_key=f"b{n}")
+        task = view.open_tasks[0]
+        while True:
+            t0 = time.perf_counter()
+            result = engine.complete_task(ctx, task.id, USER, outcome="approve")
+            steps.append(time.perf_counter() - t0)
+            if not result.created:
+                break
+            task = result.created[0]
+    elapsed = time.perf_counter() - started
+    ctx.db.engine.dispose()
+    return steps, elapsed
+
+
+def _fresh_pg(name: str) -> str:
+    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--instances", type=int, default=200)
+    args = parser.parse_args()
+    raw_steps, raw_elapsed = bench_raw(args.instances)
+    raw = _stats(raw_steps)
+    print(f"five-step process, {args.instances} instances, {len(raw_steps)} steps each run\n")
+    print(f"{'run':<22}{'mean ms':>9}{'p50':>8}{'p95':>8}{'p99':>8}{'ratio':>8}{'inst/s':>9}")
+    print(f"{'raw SpiffWorkflow':<22}{raw['mean']:>9.2f}{raw['p50']:>8.2f}{raw['p95']:>8.2f}{raw['p99']:>8.2f}"
+          f"{1.0:>8.2f}{args.instances / raw_elapsed:>9.1f}")
+    sqlite_url = f"sqlite:///{tempfile.mkdtemp()}/bench.db"
+    for label, url in (("engine + SQLite", sqlite_url), ("engine + PostgreSQL", _fresh_pg("hwf_bench"))):
+        steps, elapsed = bench_engine(url, args.instances)
+        s = _stats(steps)
+        print(f"{label:<22}{s['mean']:>9.2f}{s['p50']:>8.2f}{s['p95']:>8.2f}{s['p99']:>8.2f}"
+              f"{s['mean'] / raw['mean']:>8.2f}{args.instances / elapsed:>9.1f}")
+
+
+if __name__ == "__main__":
+    main()
