@@ -490,7 +490,7 @@ def refund():
                 start_roles="cashier,finance",
                 documentation="退费：HIS 通知失败/HIS 结算失败自动退费，或患者/员工申请（收费员审核，"
                               "超过5000元财务审批）；渠道退款时限 DMN；渠道退款幂等并轮询至终态；通知 HIS 与患者；记录对账。")
-    p.start("start", "收到退费请求", 0, 3, message="refund_requested")
+    p.start("start", "收到退费请求", 0, 3, message="refund_requested", form="refund_request")
     p.script("init_refund", "初始化退费记录", 1, 3,
              "refund_call = None\nrefund_status = None\nhis_settlement_result = None")
     p.rule("check_refund_window", "渠道退款时限判断", 1, 3, "refund_window")
