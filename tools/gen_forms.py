@@ -161,7 +161,7 @@ def medical_records():
                 "then": {"required": ["pages", "fee_amount"]}},
                {"if": {"properties": {"outcome": {"const": "more_materials"}}, "required": ["outcome"]},
                 "then": {"required": ["materials_requested"]}}])
-    base = {k: v for k, v in MR.items() if k not in ("identity_front", "identity_back")}
+    base = MR  # identity images are hidden at this step (hospital:hiddenFields)
     schema("medical_record_upload", "上传病案复印件", {
         **base,
         "outcome": E("结果", {"uploaded": "已上传"}),

@@ -85,7 +85,9 @@ def medical_record_copy():
     p.end("end_payment_failed", "支付失败", 15, 1)
     p.user("records_upload", "病案室上传复印件", 15, 2, groups="records_clerk",
            form="medical_record_upload", due="P3D", sla="P3D", escalation="notify",
-           outcomes="uploaded", readonly=APPLICANT_MR, hidden="identity_front,identity_back")
+           outcomes="uploaded",
+           readonly=APPLICANT_MR.replace("identity_front,identity_back,", ""),
+           hidden="identity_front,identity_back")
     p.service("notify_ready", "通知患者下载", 16, 2, topic="notify.patient",
               inputs={"template": '"medical_record_ready"', "patient_id": "id_number",
                       "phone": "phone", "download_url": "download_url"}, result="notify_result")
@@ -542,7 +544,7 @@ def refund():
              'else "manual_" + outcome, '
              '"channel_refund_no": refund_status.get("channel_refund_no") if refund_status else None, '
              '"his_confirmed": his_settlement_result is not None, "trigger": trigger}')
-    p.end("end_refunded", "退费完成", 21, 3)
+    p.end("end_refunded", "退费结束（已记录对账）", 21, 3)
     p.user("manual_refund", "人工退费处理", 10, 6, groups="finance", form="refund_manual",
            sla="P3D", escalation="notify", outcomes="refunded_manually,rejected",
            readonly="order_no,channel,paid_amount,refundable_amount,refund_amount,paid_at,reason,manual_reason")
