@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
-from SpiffWorkflow.bpmn.specs.defaults import ServiceTask
 from SpiffWorkflow.camunda.parser.CamundaParser import NSMAP as CAMUNDA_NSMAP
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.camunda.parser.task_spec import (
@@ -21,6 +20,8 @@ from SpiffWorkflow.camunda.parser.task_spec import (
     SubWorkflowParser,
     UserTaskParser,
 )
+
+from engine.bpmn.specs.connector_task import ConnectorTask
 
 HOSPITAL_NS = "http://hospital-workflow.org/schema/1.0/bpmn"
 NSMAP = {**CAMUNDA_NSMAP, "hospital": HOSPITAL_NS}
@@ -120,7 +121,7 @@ class HospitalParser(CamundaParser):
         full_tag("businessRuleTask"): _with_parser("businessRuleTask", HospitalBusinessRuleTaskParser),
         full_tag("subProcess"): _with_parser("subProcess", HospitalSubWorkflowParser),
         full_tag("callActivity"): _with_parser("callActivity", HospitalCallActivityParser),
-        full_tag("serviceTask"): (HospitalTaskParser, ServiceTask),
+        full_tag("serviceTask"): (HospitalTaskParser, ConnectorTask),
     }
 
     def __init__(self, validator: Any = None) -> None:

@@ -13,6 +13,8 @@ from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 
+from engine.bpmn.specs.connector_task import ConnectorTask, ConnectorTaskConverter
+
 STATE_FORMAT_VERSION = "hwf-1"
 
 
@@ -37,7 +39,7 @@ class InstanceStateConverter(BpmnWorkflowConverter):
 
 def build_registry() -> Any:
     """A serializer registry: SpiffWorkflow's Camunda config (copied) plus our state converter."""
-    config = {**CAMUNDA_CONFIG, BpmnWorkflow: InstanceStateConverter}
+    config = {**CAMUNDA_CONFIG, BpmnWorkflow: InstanceStateConverter, ConnectorTask: ConnectorTaskConverter}
     return BpmnWorkflowSerializer.configure(config)
 
 
