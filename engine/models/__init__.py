@@ -4,5 +4,6 @@ from engine.models.base import Base
 from engine.models.definition import Definition
 from engine.models.human_task import HumanTask, TaskCandidate
 from engine.models.instance import Instance
+from engine.models.job import Job
 
-__all__ = ["AuditRecord", "Base", "Definition", "HumanTask", "Instance", "TaskCandidate"]
+__all__ = ["AuditRecord", "Base", "Definition", "HumanTask", "Instance", "Job", "TaskCandidate"]

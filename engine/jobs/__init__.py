@@ -1,0 +1,1 @@
+"""Durable jobs: enqueue inside a command's transaction; workers run them after commit."""
