@@ -30,8 +30,7 @@ function accessor(element, attr, target) {
   };
 }
 
-export function noJuel(value) {
-  const translate = useService('translate');
+export function noJuel(value, translate = (x) => x) {
   if (value && /\$\{|#\{/.test(value)) return translate('JUEL ${...} is not supported, use a Python expression');
 }
 
@@ -45,7 +44,7 @@ export function textEntry({ id, attr, label, description, target, validate, area
       element, id, label: translate(label), debounce,
       description: description && translate(description),
       getValue: a.get, setValue: a.set,
-      validate: validate || noJuel
+      validate: (v) => (validate || noJuel)(v, translate)
     });
   }
   return { id, component: Component, isEdited: area ? isTextAreaEntryEdited : isTextFieldEntryEdited };

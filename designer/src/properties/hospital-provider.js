@@ -14,8 +14,7 @@ const roles = () => catalog.roles;
 const forms = () => catalog.forms;
 const connectors = () => catalog.connectors;
 
-function validateSla(value) {
-  const translate = useService('translate');
+function validateSla(value, translate) {
   if (value && !ISO_DURATION.test(value) && !ISO_DATETIME.test(value)) return translate('Invalid ISO-8601 duration');
 }
 
@@ -135,7 +134,7 @@ function ParametersEntry({ element }) {
     element, id: 'hospital-connector-params', debounce, rows: 4,
     label: translate('Connector parameters (one per line: name = expression)'),
     getValue: () => parametersToText(bo),
-    validate: noJuel,
+    validate: (v) => noJuel(v, translate),
     setValue: (text) => {
       const params = (text || '').split('\n').map(l => l.trim()).filter(Boolean).map(line => {
         const i = line.indexOf('=');
