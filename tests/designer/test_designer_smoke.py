@@ -188,3 +188,52 @@ def test_csrf_and_errors_are_visible(page, server_url):
     toast = pg.locator(".toast-error").first
     toast.wait_for(timeout=10000)
     assert "没有权限" in toast.inner_text()
+
+
+def test_open_diff_import_deploy_migrate(page, server_url, tmp_path):
+    pg = page
+    pg.goto(server_url + "/designer/")
+    pg.wait_for_selector("body[data-ready='true']", timeout=20000)
+
+    # Open leave_request v1 from the server list
+    pg.click("#btn-open")
+    pg.click(".modal tr[data-element-id='leave_request@1']")
+    pg.wait_for_function("() => document.querySelector('#doc-title').textContent.startsWith('leave_request v1')")
+
+    # Diff against the running version (v2 has readonlyFields on records_register)
+    pg.click("#btn-diff")
+    pg.wait_for_selector("g.djs-element.diff-changed[data-element-id='records_register']", timeout=10000)
+    assert "hospital:readonlyFields" in pg.inner_text("#results-panel")
+    _shot(pg, "designer-diff.png")
+
+    # Migrate: instances list, reason required, report shown
+    pg.click("#btn-migrate")
+    pg.wait_for_selector(".modal .instances tr")
+    pg.fill("#migrate-reason", "修正 SLA")
+    pg.click(".modal-buttons button[data-value='go']")
+    pg.wait_for_function("() => document.querySelector('#results-panel').innerText.includes('migrated')")
+
+    # Import a Camunda Modeler file with a JUEL expression: server report + lint
+    src = tmp_path / "camunda.bpmn"
+    xml = (DESIGNER / "dev" / "sample-leave.bpmn").read_text(encoding="utf-8")
+    src.write_text(xml.replace('camunda:candidateGroups="dept_head"',
+                               'camunda:candidateGroups="${deptHead}" camunda:class="x.Y"'), encoding="utf-8")
+    with pg.expect_file_chooser() as fc:
+        pg.click("#btn-import")
+    fc.value.set_files(str(src))
+    pg.wait_for_selector("#results-panel tr.import-unsupported", timeout=10000)
+    _shot(pg, "designer-import.png")
+
+    # Deploy is refused with 422 and the diagnostics land in the problems panel
+    pg.click("#btn-deploy")
+    pg.fill("#deploy-comment", "test")
+    pg.click(".modal-buttons button[data-value='deploy']")
+    pg.wait_for_selector("#results-panel tr.diag-row[data-element-id='dept_review']", timeout=10000)
+    assert pg.locator(".toast-error").count() >= 1
+
+    # English toggle persists in localStorage
+    pg.click("#lang-toggle")
+    pg.wait_for_selector("body[data-ready='true']", timeout=20000)
+    assert pg.locator("#btn-validate").inner_text() == "Validate"
+    pg.click("#lang-toggle")
+    pg.wait_for_selector("body[data-ready='true']", timeout=20000)

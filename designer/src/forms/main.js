@@ -55,10 +55,16 @@ async function start() {
   $('form-title').addEventListener('input', (e) => { current.title = e.target.value; refresh(); });
   $('btn-add-field').addEventListener('click', () => { current.fields.push(newField($('new-field-type').value, current.fields)); refresh(true); });
   $('form-select').addEventListener('change', (e) => openForm(e.target.value));
-  $('btn-apply-json').addEventListener('click', () => {
+  const applyJson = () => {
     try { const { schema, ui } = readJson($('json-schema'), $('json-ui')); $('json-error').textContent = ''; loadModel(current.key, schema, ui); }
     catch (e) { $('json-error').textContent = e.message; }
-  });
+  };
+  $('btn-apply-json').addEventListener('click', applyJson);
+  // two-way: valid JSON typed by a power user flows back into the field cards
+  let jsonTimer = null;
+  for (const id of ['json-schema', 'json-ui']) {
+    $(id).addEventListener('input', () => { clearTimeout(jsonTimer); jsonTimer = setTimeout(applyJson, 700); });
+  }
   $('btn-new-form').addEventListener('click', () => {
     const key = window.prompt(t('Form key (letters, digits, _)'), 'new_form');
     if (!key || !/^[A-Za-z0-9_]+$/.test(key)) return;
