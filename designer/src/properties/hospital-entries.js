@@ -1,0 +1,85 @@
+// Small entry factories shared by the hospital properties provider.
+import { TextFieldEntry, TextAreaEntry, SelectEntry, CheckboxGroup,
+  isTextFieldEntryEdited, isSelectEntryEdited, isTextAreaEntryEdited } from '@bpmn-io/properties-panel';
+import { jsx } from '@bpmn-io/properties-panel/preact/jsx-runtime';
+import { useService } from 'bpmn-js-properties-panel';
+
+export const ISO_DURATION = /^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$/;
+export const ISO_DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?/;
+
+export function splitList(v) {
+  return (v || '').split(',').map(s => s.trim()).filter(Boolean);
+}
+
+/**
+ * Attribute accessor: `target(element)` returns the moddle object holding the
+ * attribute (default: the business object).
+ */
+function accessor(element, attr, target) {
+  const modeling = useService('modeling');
+  const obj = () => (target ? target(element) : element.businessObject);
+  return {
+    get: () => { const o = obj(); return (o && o.get(attr)) || ''; },
+    set: (value) => {
+      const o = obj();
+      if (!o) return;
+      const v = value === '' || value == null ? undefined : value;
+      if (o === element.businessObject) modeling.updateProperties(element, { [attr]: v });
+      else modeling.updateModdleProperties(element, o, { [attr]: v });
+    }
+  };
+}
+
+export function noJuel(value, translate = (x) => x) {
+  if (value && /\$\{|#\{/.test(value)) return translate('JUEL ${...} is not supported, use a Python expression');
+}
+
+export function textEntry({ id, attr, label, description, target, validate, area }) {
+  function Component(props) {
+    const { element } = props;
+    const translate = useService('translate');
+    const debounce = useService('debounceInput');
+    const a = accessor(element, attr, target);
+    return jsx(area ? TextAreaEntry : TextFieldEntry, {
+      element, id, label: translate(label), debounce,
+      description: description && translate(description),
+      getValue: a.get, setValue: a.set,
+      validate: (v) => (validate || noJuel)(v, translate)
+    });
+  }
+  return { id, component: Component, isEdited: area ? isTextAreaEntryEdited : isTextFieldEntryEdited };
+}
+
+export function selectEntry({ id, attr, label, options, target }) {
+  function Component(props) {
+    const { element } = props;
+    const translate = useService('translate');
+    const a = accessor(element, attr, target);
+    return jsx(SelectEntry, {
+      element, id, label: translate(label),
+      getValue: a.get, setValue: a.set,
+      getOptions: () => [{ value: '', label: translate('<none>') }].concat(
+        options().map(o => ({ value: o.value, label: o.label })))
+    });
+  }
+  return { id, component: Component, isEdited: isSelectEntryEdited };
+}
+
+/** Multi-select (checkbox list) stored as a comma list attribute. */
+export function multiEntry({ id, attr, label, options, target }) {
+  function Component(props) {
+    const { element } = props;
+    const translate = useService('translate');
+    const a = accessor(element, attr, target);
+    const current = splitList(a.get());
+    // keep values that are not in the catalogue (e.g. imported files) visible
+    const opts = options().map(o => ({ value: o.value, label: o.label }));
+    current.filter(v => !opts.some(o => o.value === v)).forEach(v => opts.push({ value: v, label: v + ' (?)' }));
+    return jsx(CheckboxGroup, {
+      element, id, label: translate(label), options: opts,
+      getValue: () => current,
+      setValue: (values) => a.set(values.join(','))
+    });
+  }
+  return { id, component: Component, isEdited: (node) => !!(node && node.querySelector('input:checked')) };
+}
