@@ -28,11 +28,14 @@ class PolicyIndex:
         g_rules: Iterable[Sequence[str]],
         *,
         max_hierarchy_level: int = 10,
+        known_roles: Iterable[str] = (),
     ) -> None:
         self._max_hops = max_hierarchy_level - 1
         parents: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
         grants: dict[tuple[str, str], dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-        role_names: set[str] = set()
+        # A "*" link cannot tell "leaf role inherits staff" from "global user has role", so
+        # roles that have no grants of their own must be named by the caller (the seed file).
+        role_names: set[str] = set(known_roles)
         for sub, dom, obj, act, *_ in p_rules:
             grants[(obj, act)][dom].add(sub)
             role_names.add(sub)
@@ -51,6 +54,7 @@ class PolicyIndex:
         holders: dict[tuple[str, str], set[str]] = defaultdict(set)
         domains: dict[str, set[str]] = defaultdict(set)
         global_users: set[str] = set()
+        role_closures: dict[tuple[str, str], frozenset[str]] = {}
         for name, _parent, dom in g_list:
             if name in self.role_names:
                 continue
@@ -60,7 +64,7 @@ class PolicyIndex:
             key = (name, dom)
             if key in self._effective:
                 continue
-            closure = self._closure(name, dom)
+            closure = self._user_closure(name, dom, role_closures)
             self._effective[key] = closure
             if dom != WILDCARD:
                 for role in closure:
@@ -72,12 +76,31 @@ class PolicyIndex:
         self.p_count = sum(len(s) for v in self._grants.values() for s in v.values())
         self.g_count = len(g_list)
 
-    def _closure(self, name: str, domain: str) -> frozenset[str]:
+    def _user_closure(
+        self, name: str, domain: str, memo: dict[tuple[str, str], frozenset[str]]
+    ) -> frozenset[str]:
+        """Closure of a user = itself ∪ closures of its direct roles one hop shorter.
+
+        Role closures are shared by all users of an institution, so building the index costs
+        about one set union per assignment instead of one graph walk.
+        """
+        by_dom = self._parents[name]
+        parts = [frozenset((name,))]
+        for d in (domain,) if domain == WILDCARD else (domain, WILDCARD):
+            for role in by_dom.get(d, ()):
+                key = (role, domain)
+                closure = memo.get(key)
+                if closure is None:
+                    closure = memo[key] = self._closure(role, domain, self._max_hops - 1)
+                parts.append(closure)
+        return frozenset().union(*parts)
+
+    def _closure(self, name: str, domain: str, max_hops: int | None = None) -> frozenset[str]:
         """Breadth-first walk over links in ``domain`` and ``*``, bounded like pycasbin."""
         seen = {name}
         frontier = [name]
         doms = (domain,) if domain == WILDCARD else (domain, WILDCARD)
-        for _ in range(self._max_hops):
+        for _ in range(self._max_hops if max_hops is None else max_hops):
             nxt = []
             for node in frontier:
                 by_dom = self._parents.get(node)

@@ -122,6 +122,10 @@ class Authorizer:
         bump_version: Increments the shared version and returns it; called after each write
             so other processes reload.
         max_hierarchy_level: Must equal the role manager's limit (pycasbin default 10).
+        known_roles: Names that are roles, not users. Every ``p`` subject and ``g`` parent is
+            one anyway; this adds leaf roles such as ``doctor`` whose only rule is
+            ``g, doctor, staff, *`` (indistinguishable from a global user assignment).
+            Defaults to every name in ``policies/seed_policy.csv``.
     """
 
     def __init__(
@@ -131,8 +135,13 @@ class Authorizer:
         current_version: Callable[[], int] | None = None,
         bump_version: Callable[[], int] | None = None,
         max_hierarchy_level: int = 10,
+        known_roles: Iterable[str] | None = None,
     ) -> None:
         self._enforcer = enforcer
+        if known_roles is None:
+            p_rules, g_rules = read_seed_rules(DEFAULT_SEED_PATH)
+            known_roles = {r[0] for r in p_rules} | {name for g in g_rules for name in g[:2]}
+        self._known_roles = frozenset(known_roles)
         self._enforcer.add_named_domain_matching_func("g", domain_matches)
         self._current_version = current_version
         self._bump_version = bump_version
@@ -182,6 +191,10 @@ class Authorizer:
             return self._index.direct_roles(user, domain)
         return self._index.effective(user, domain) - {user}
 
+    def is_role(self, name: str) -> bool:
+        """Whether ``name`` is a role (known role, ``p`` subject or ``g`` parent)."""
+        return name in self._index.role_names
+
     def users_with_role(self, role: str, domain: str) -> frozenset[str]:
         """Users holding ``role`` in ``domain`` directly, by inheritance or through ``*``."""
         return self._index.holders(role, domain)
@@ -215,6 +228,33 @@ class Authorizer:
             if changed:
                 self._after_write()
             return changed
+
+    def assign_roles(self, assignments: Iterable[tuple[str, str, str]]) -> int:
+        """Bulk version of :meth:`assign_role` (user import): one index rebuild, one bump.
+
+        Args:
+            assignments: ``(user, role, domain)`` triples.
+
+        Returns:
+            Number of assignments that were new.
+        """
+        with self._lock:
+            added = sum(bool(self._enforcer.add_role_for_user_in_domain(*a)) for a in assignments)
+            if added:
+                self._after_write()
+            return added
+
+    def revoke_roles(self, assignments: Iterable[tuple[str, str, str]]) -> int:
+        """Bulk version of :meth:`revoke_role`.
+
+        Returns:
+            Number of assignments removed.
+        """
+        with self._lock:
+            removed = sum(bool(self._enforcer.remove_grouping_policy(*a)) for a in assignments)
+            if removed:
+                self._after_write()
+            return removed
 
     def seed(self, path: str | Path = DEFAULT_SEED_PATH) -> int:
         """Add the base policy rules that are missing (idempotent).
@@ -278,6 +318,7 @@ class Authorizer:
             self._enforcer.get_policy(),
             self._enforcer.get_named_grouping_policy("g"),
             max_hierarchy_level=self._max_level,
+            known_roles=self._known_roles,
         )
 
     def _after_write(self) -> None:

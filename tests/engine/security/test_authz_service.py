@@ -92,6 +92,10 @@ def test_seed_assign_and_decide(db_engine: sa.Engine) -> None:
     assert authz.users_with_role("audit_admin", "inst_q") == {"A001"}
     assert authz.domains_of("E002") == {"inst_a", "inst_b"}
     assert authz.domains_of("A001") == {"*"}
+    # Leaf roles linked with "g, doctor, staff, *" are roles, not global users.
+    assert authz.is_role("doctor") and not authz.is_role("E002")
+    assert authz.users_with_role("staff", "inst_a") == {"E001", "E002"}
+    assert authz.domains_of("doctor") == frozenset()
     assert authz.has_any_role("E002", "inst_b", ["nurse", "doctor"])
     assert not authz.has_any_role("E002", "inst_b", ["nurse", "records_clerk"])
     assert not authz.has_any_role("E002", "inst_b", ["E002"])  # a user is not its own role
@@ -160,3 +164,16 @@ def test_redis_policy_version(redis_client) -> None:
     assert v.current() == 0
     assert v.bump() == 1
     assert RedisPolicyVersion(redis_client, key=redis_client.test_prefix + "policy_version").current() == 1
+
+
+def test_bulk_assign_and_revoke(sqlite_engine: sa.Engine) -> None:
+    version = InMemoryPolicyVersion()
+    authz = make_authorizer(sqlite_engine, version)
+    authz.seed()
+    batch = [(f"U{i}", "nurse", "inst_a") for i in range(50)] + [("U0", "nurse", "inst_a")]
+    assert authz.assign_roles(batch) == 50
+    assert version.current() == 2  # one bump for the whole batch
+    assert len(authz.users_with_role("staff", "inst_a")) == 50
+    assert authz.revoke_roles(batch[:10]) == 10
+    assert authz.users_with_role("nurse", "inst_a") == {f"U{i}" for i in range(10, 50)}
+    assert make_authorizer(sqlite_engine).users_with_role("nurse", "inst_a") == {f"U{i}" for i in range(10, 50)}
