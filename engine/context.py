@@ -22,12 +22,14 @@ class SpecCache:
         self._size = size
         self._lock = threading.Lock()
 
-    def get(self, definition_id: str, spec_json: str, runtime: BpmnRuntime) -> Specs:
+    def get(self, definition: Any, runtime: BpmnRuntime) -> Specs:
+        """Specs of a Definition row; its deferred `spec_json` column is only read on a miss."""
+        definition_id = definition.id
         with self._lock:
             if definition_id in self._items:
                 self._items.move_to_end(definition_id)
                 return self._items[definition_id]
-        specs = runtime.load_specs(spec_json)
+        specs = runtime.load_specs(definition.spec_json)
         with self._lock:
             self._items[definition_id] = specs
             while len(self._items) > self._size:

@@ -76,7 +76,7 @@ def start_instance(
         if found is not None:
             return _view(session, found)
         definition = latest_definition(session, process_key)
-        specs = ctx.specs.get(definition.id, definition.spec_json, ctx.runtime)
+        specs = ctx.specs.get(definition, ctx.runtime)
         initial = {**(data or {}), "initiator": initiator, "institution": institution,
                    "business_key": business_key}
         workflow = ctx.runtime.new_workflow(specs, initial)
@@ -116,7 +116,7 @@ def get_instance(ctx: EngineContext, instance_id: str, with_data: bool = False) 
         data = None
         if with_data:
             definition = session.get(Definition, instance.definition_id)
-            specs = ctx.specs.get(definition.id, definition.spec_json, ctx.runtime)
+            specs = ctx.specs.get(definition, ctx.runtime)
             data = ctx.runtime.data(ctx.runtime.restore(specs, instance.state))
         return _view(session, instance, data, history=True)
 

@@ -65,7 +65,7 @@ def _form(definition: Definition, key: str | None) -> Form | None:
 
 
 def _step(ctx: EngineContext, instance: Instance, definition: Definition, task: HumanTask) -> tuple[Any, ReadyStep]:
-    specs = ctx.specs.get(definition.id, definition.spec_json, ctx.runtime)
+    specs = ctx.specs.get(definition, ctx.runtime)
     workflow = ctx.runtime.restore(specs, instance.state)
     for step in ctx.runtime.ready_steps(workflow):
         if step.task_id == task.spiff_task_id:

@@ -22,11 +22,12 @@ class Definition(Base):
     name: Mapped[str] = mapped_column(String(200))
     content_hash: Mapped[str] = mapped_column(String(64))
     # The source files as deployed ({file name: text}) and the forms they reference ({key: {schema, ui}}).
-    files: Mapped[dict]
+    files: Mapped[dict] = mapped_column(deferred=True)
     forms: Mapped[dict]
     attributes: Mapped[dict]
     steps: Mapped[dict]
-    spec_json: Mapped[str] = mapped_column(Text)
+    # Deferred: commands use the in-process spec cache; the text is read only on a cache miss.
+    spec_json: Mapped[str] = mapped_column(Text, deferred=True)
     deployed_by: Mapped[str] = mapped_column(String(100))
     deployed_at: Mapped[datetime] = mapped_column(default=utcnow)
     comment: Mapped[str] = mapped_column(String(500), default="")
