@@ -1,4 +1,5 @@
 """Deploy-time rules for one BPMN document: platform, supported elements, expressions and attributes."""
+
 from __future__ import annotations
 
 import re
@@ -78,12 +79,23 @@ def _is_datetime(text: str) -> bool:
 def check_platform(root: etree._Element, name: str) -> list[Diagnostic]:
     """Refuse Camunda 8 (Zeebe) files and anything that is not a BPMN definitions document."""
     if root.tag != _b("definitions"):
-        return [make_diag("不是 BPMN 2.0 文件 (root element must be bpmn:definitions)", "not-bpmn", name, root)]
+        return [
+            make_diag("不是 BPMN 2.0 文件 (root element must be bpmn:definitions)", "not-bpmn", name, root)
+        ]
     platform = root.get(f"{{{MODELER_NS}}}executionPlatform", "")
-    uses_zeebe = any(ns == ZEEBE_NS for el in root.iter() if isinstance(el.tag, str) for ns in el.nsmap.values())
+    uses_zeebe = any(
+        ns == ZEEBE_NS for el in root.iter() if isinstance(el.tag, str) for ns in el.nsmap.values()
+    )
     if uses_zeebe or platform == "Camunda Cloud":
-        return [make_diag("这是 Camunda 8 (Zeebe) 文件, 本平台只支持 Camunda 7 格式; 请在 Camunda Modeler 中"
-                          "选择 Camunda Platform 7 重新建模 (Camunda 8 / Zeebe is not supported)", "zeebe", name, root)]
+        return [
+            make_diag(
+                "这是 Camunda 8 (Zeebe) 文件, 本平台只支持 Camunda 7 格式; 请在 Camunda Modeler 中"
+                "选择 Camunda Platform 7 重新建模 (Camunda 8 / Zeebe is not supported)",
+                "zeebe",
+                name,
+                root,
+            )
+        ]
     return []
 
 
@@ -93,7 +105,11 @@ def check_processes(root: etree._Element, name: str) -> tuple[int, list[Diagnost
     executable = [p for p in root.iter(_b("process")) if p.get("isExecutable", "true") == "true"]
     for process in executable:
         if process.find(_b("startEvent")) is None:
-            found.append(make_diag("流程缺少开始事件 (process has no start event)", "missing-start-event", name, process))
+            found.append(
+                make_diag(
+                    "流程缺少开始事件 (process has no start event)", "missing-start-event", name, process
+                )
+            )
     return len(executable), found
 
 
@@ -106,11 +122,20 @@ def check_unsupported(root: etree._Element, name: str) -> list[Diagnostic]:
         qname = etree.QName(element)
         if qname.namespace == BPMN_NS and qname.localname in UNSUPPORTED:
             label = UNSUPPORTED[qname.localname]
-            found.append(make_diag(f"不支持的元素: {label} (bpmn:{qname.localname} is not supported)",
-                                   "unsupported-element", name, element))
+            found.append(
+                make_diag(
+                    f"不支持的元素: {label} (bpmn:{qname.localname} is not supported)",
+                    "unsupported-element",
+                    name,
+                    element,
+                )
+            )
         elif element.get("isForCompensation") == "true":
-            found.append(make_diag("不支持补偿 (isForCompensation is not supported)", "unsupported-element",
-                                   name, element))
+            found.append(
+                make_diag(
+                    "不支持补偿 (isForCompensation is not supported)", "unsupported-element", name, element
+                )
+            )
     return found
 
 
@@ -124,8 +149,11 @@ def _python(text: str | None, mode: str, where: str, name: str, element: etree._
         return []
     # Report the line inside the BPMN file, not inside the expression.
     offset = _first_line_offset(element, text, error)
-    return [make_diag(f"{where} Python 语法错误 (syntax error): {error}", "python-syntax", name, element,
-                      line=offset)]
+    return [
+        make_diag(
+            f"{where} Python 语法错误 (syntax error): {error}", "python-syntax", name, element, line=offset
+        )
+    ]
 
 
 def _first_line_offset(element: etree._Element, text: str, error: str) -> int | None:
@@ -150,8 +178,15 @@ def check_expressions(root: etree._Element, name: str) -> list[Diagnostic]:
         found += _check_timer(timer, name)
     for param in root.iter(_c("inputParameter"), _c("outputParameter")):
         if len(param):  # camunda:list / camunda:map / camunda:script children
-            found.append(make_diag("连接器参数只支持 Python 表达式文本 (only plain Python expressions are supported "
-                                   "in camunda:inputOutput)", "unsupported-element", name, param))
+            found.append(
+                make_diag(
+                    "连接器参数只支持 Python 表达式文本 (only plain Python expressions are supported "
+                    "in camunda:inputOutput)",
+                    "unsupported-element",
+                    name,
+                    param,
+                )
+            )
             continue
         label = f"参数 {param.get('name', '')} (camunda:inputOutput)"
         found += _python(param.text, "eval", label, name, param)
@@ -161,10 +196,18 @@ def check_expressions(root: etree._Element, name: str) -> list[Diagnostic]:
 def _check_script_task(task: etree._Element, name: str) -> list[Diagnostic]:
     script_format = (task.get("scriptFormat") or "python").strip().lower()
     if script_format not in {"python", "python3", "py"}:
-        return [make_diag(f"只支持 Python 脚本 (scriptFormat '{script_format}' is not supported, use python)",
-                          "script-format", name, task)]
+        return [
+            make_diag(
+                f"只支持 Python 脚本 (scriptFormat '{script_format}' is not supported, use python)",
+                "script-format",
+                name,
+                task,
+            )
+        ]
     if task.get(_c("resource")):
-        return [make_diag("不支持外部脚本文件 (camunda:resource is not supported)", "script-format", name, task)]
+        return [
+            make_diag("不支持外部脚本文件 (camunda:resource is not supported)", "script-format", name, task)
+        ]
     script = task.find(_b("script"))
     if script is None or not (script.text or "").strip():
         return [make_diag("脚本任务没有脚本 (script task has no script)", "python-syntax", name, task)]
@@ -178,12 +221,20 @@ def _check_timer(timer: etree._Element, name: str) -> list[Diagnostic]:
         return [make_diag(f"{label} 为空 (timer has no value)", "timer", name, timer)]
     if is_iso_literal(text):
         return []
-    found = _python(text, "eval", label, name, timer)
-    for diag in found:
-        if diag.rule == "python-syntax":
-            hint = f"{label}: 既不是 ISO-8601 (如 P3D, PT4H, 2025-01-31T09:00, R3/PT1H) 也不是有效的 Python 表达式"
-            return [make_diag(f"{hint}; {diag.message}", "timer", name, timer, line=diag.line)]
-    return found
+    if _JUEL.search(text):
+        return _python(text, "eval", label, name, timer)
+    error = check_expression_syntax(text, "eval")
+    if error is None:
+        return []
+    return [
+        make_diag(
+            f"{label}: 既不是 ISO-8601 (如 P3D, PT4H, 2025-01-31T09:00, R3/PT1H) 也不是有效的 Python 表达式 "
+            f"(neither an ISO-8601 literal nor a valid Python expression): {error}",
+            "timer",
+            name,
+            timer,
+        )
+    ]
 
 
 def check_attributes(root: etree._Element, name: str) -> list[Diagnostic]:
@@ -208,8 +259,15 @@ def _check_value_formats(element: etree._Element, name: str, so_far: list[Diagno
     if countersign is not None:
         match = _COUNTERSIGN_RE.match(countersign.strip())
         if match is None or (match.group(2) and not 0 < int(match.group(2)) <= int(match.group(3))):
-            found.append(make_diag(f"hospital:countersign 取值无效 '{countersign}' (allowed: all, any, sequential, "
-                                   "ratio:N/M with 0<N<=M)", "countersign", name, element))
+            found.append(
+                make_diag(
+                    f"hospital:countersign 取值无效 '{countersign}' (allowed: all, any, sequential, "
+                    "ratio:N/M with 0<N<=M)",
+                    "countersign",
+                    name,
+                    element,
+                )
+            )
     for attr in (_c("dueDate"), _h("sla")):
         value = element.get(attr)
         if value is None or _JUEL.search(value):
@@ -217,12 +275,26 @@ def _check_value_formats(element: etree._Element, name: str, so_far: list[Diagno
         text = value.strip()
         if not (_DURATION_RE.match(text) or _is_datetime(text)):
             label = "camunda:dueDate" if attr == _c("dueDate") else "hospital:sla"
-            found.append(make_diag(f"{label} 不是有效的 ISO-8601 时长或日期 '{value}' (expected e.g. PT4H, P3D or "
-                                   "2025-01-31T09:00)", "iso8601", name, element))
+            found.append(
+                make_diag(
+                    f"{label} 不是有效的 ISO-8601 时长或日期 '{value}' (expected e.g. PT4H, P3D or "
+                    "2025-01-31T09:00)",
+                    "iso8601",
+                    name,
+                    element,
+                )
+            )
     escalation = element.get(_h("escalation"))
     if escalation is not None and not _ESCALATION_RE.match(escalation.strip()):
-        found.append(make_diag(f"hospital:escalation 取值无效 '{escalation}' (allowed: notify, reassign:<role>, "
-                               "auto:<outcome>)", "escalation", name, element))
+        found.append(
+            make_diag(
+                f"hospital:escalation 取值无效 '{escalation}' (allowed: notify, reassign:<role>, "
+                "auto:<outcome>)",
+                "escalation",
+                name,
+                element,
+            )
+        )
     return found
 
 
@@ -235,24 +307,51 @@ def check_flows(root: etree._Element, name: str) -> list[Diagnostic]:
         for attr in ("sourceRef", "targetRef"):
             ref = flow.get(attr)
             if ref is not None and ref not in ids:
-                found.append(make_diag(f"顺序流引用了不存在的元素 '{ref}' ({attr} points to an unknown element)",
-                                       "dangling-flow", name, flow))
+                found.append(
+                    make_diag(
+                        f"顺序流引用了不存在的元素 '{ref}' ({attr} points to an unknown element)",
+                        "dangling-flow",
+                        name,
+                        flow,
+                    )
+                )
         outgoing.setdefault(flow.get("sourceRef", ""), []).append(flow)
     for gateway in root.iter(_b("exclusiveGateway")):
         flows = outgoing.get(gateway.get("id", ""), [])
         default = gateway.get("default")
         if default and default not in {f.get("id") for f in flows}:
-            found.append(make_diag(f"默认流 '{default}' 不是该网关的出口 (default flow is not an outgoing flow)",
-                                   "gateway-default", name, gateway))
-        unconditioned = [f for f in flows if f.get("id") != default and f.find(_b("conditionExpression")) is None]
+            found.append(
+                make_diag(
+                    f"默认流 '{default}' 不是该网关的出口 (default flow is not an outgoing flow)",
+                    "gateway-default",
+                    name,
+                    gateway,
+                )
+            )
+        unconditioned = [
+            f for f in flows if f.get("id") != default and f.find(_b("conditionExpression")) is None
+        ]
         if len(flows) > 1 and unconditioned:
             # SpiffWorkflow refuses this too, but only with the flow id; say what to do instead.
             for flow in unconditioned:
-                found.append(make_diag("排他网关的非默认出口缺少条件 (exclusive gateway: this outgoing flow needs a "
-                                       "condition, or make it the gateway's default flow)", "gateway-condition",
-                                       name, flow))
+                found.append(
+                    make_diag(
+                        "排他网关的非默认出口缺少条件 (exclusive gateway: this outgoing flow needs a "
+                        "condition, or make it the gateway's default flow)",
+                        "gateway-condition",
+                        name,
+                        flow,
+                    )
+                )
         elif len(flows) > 1 and not default:
-            found.append(make_diag("排他网关没有默认流, 若所有条件都不成立流程将报错停止 (exclusive gateway has no "
-                                   "default flow; the instance fails if no condition is true)", "gateway-no-default",
-                                   name, gateway, severity="warning"))
+            found.append(
+                make_diag(
+                    "排他网关没有默认流, 若所有条件都不成立流程将报错停止 (exclusive gateway has no "
+                    "default flow; the instance fails if no condition is true)",
+                    "gateway-no-default",
+                    name,
+                    gateway,
+                    severity="warning",
+                )
+            )
     return found

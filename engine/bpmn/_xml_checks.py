@@ -1,4 +1,5 @@
 """Safe XML loading and XML-schema checks for BPMN and DMN files (used by ``validation``)."""
+
 from __future__ import annotations
 
 import os
@@ -25,13 +26,23 @@ _POSITION_SUFFIX = re.compile(r", line \d+, column \d+$")
 _DOCTYPE_MESSAGE = "不允许 DOCTYPE/实体声明 (DOCTYPE and entity declarations are not allowed)"
 
 
-def make_diag(message: str, rule: str, file: str | None, element: etree._Element | None = None, *,
-              line: int | None = None, severity: str = "error", element_id: str | None = None) -> Diagnostic:
+def make_diag(
+    message: str,
+    rule: str,
+    file: str | None,
+    element: etree._Element | None = None,
+    *,
+    line: int | None = None,
+    severity: str = "error",
+    element_id: str | None = None,
+) -> Diagnostic:
     """Build a Diagnostic, taking the line and id from ``element`` (or its nearest ancestor with an id)."""
     if element is not None:
         line = line or element.sourceline
         element_id = element_id or nearest_id(element)
-    return Diagnostic(message=message, element_id=element_id, line=line, severity=severity, file=file, rule=rule)
+    return Diagnostic(
+        message=message, element_id=element_id, line=line, severity=severity, file=file, rule=rule
+    )
 
 
 def nearest_id(element: etree._Element) -> str | None:
@@ -51,8 +62,14 @@ def short_tag(text: str) -> str:
 
 def _safe_parser() -> etree.XMLParser:
     # No entity expansion (billion laughs), no DTD or network fetches (XXE), default size limits.
-    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False,
-                           huge_tree=False, remove_pis=True)
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_pis=True,
+    )
 
 
 def load_xml(name: str, data: bytes) -> tuple[etree._Element | None, list[Diagnostic]]:
@@ -73,7 +90,9 @@ def load_xml(name: str, data: bytes) -> tuple[etree._Element | None, list[Diagno
     doctype = _DOCTYPE.search(data)
     if doctype is not None:
         # Refused before parsing: entity declarations are how expansion (billion laughs) and XXE start.
-        return None, [make_diag(_DOCTYPE_MESSAGE, "xml-doctype", name, line=data.count(b"\n", 0, doctype.start()) + 1)]
+        return None, [
+            make_diag(_DOCTYPE_MESSAGE, "xml-doctype", name, line=data.count(b"\n", 0, doctype.start()) + 1)
+        ]
     try:
         root = etree.fromstring(data, parser=_safe_parser())
     except etree.XMLSyntaxError as err:
@@ -114,7 +133,9 @@ def _element_at(root: etree._Element, line: int) -> etree._Element | None:
     return best
 
 
-def _schema_diagnostics(schema: etree.XMLSchema, root: etree._Element, name: str, kind: str) -> list[Diagnostic]:
+def _schema_diagnostics(
+    schema: etree.XMLSchema, root: etree._Element, name: str, kind: str
+) -> list[Diagnostic]:
     if schema.validate(root):
         return []
     found: list[Diagnostic] = []
@@ -154,8 +175,14 @@ def check_dmn(root: etree._Element, name: str) -> list[Diagnostic]:
     namespace = etree.QName(root).namespace or ""
     if etree.QName(root).localname != "definitions" or namespace not in DMN_SCHEMAS:
         supported = ", ".join(sorted(DMN_SCHEMAS))
-        return [make_diag(f"不是受支持的 DMN 文件 (not a supported DMN 1.1-1.3 document; namespaces: {supported})",
-                          "dmn", name, root)]
+        return [
+            make_diag(
+                f"不是受支持的 DMN 文件 (not a supported DMN 1.1-1.3 document; namespaces: {supported})",
+                "dmn",
+                name,
+                root,
+            )
+        ]
     decisions = root.findall(f"{{{namespace}}}decision")
     if not decisions:
         return [make_diag("DMN 文件中没有决策 (no decision in DMN file)", "dmn", name, root)]

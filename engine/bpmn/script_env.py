@@ -5,14 +5,14 @@ default (no imports, no bare ``except``, size-guarded ``+``/``*``/``**``/``<<``)
 copy of the builtins. A per-thread time budget, checked by ticks the compiler inserts into loops,
 functions and lambdas, stops runaway code; it works in worker threads, unlike ``signal.alarm``.
 """
+
 from __future__ import annotations
 
 import ast
-import operator
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 from types import CodeType
@@ -30,11 +30,11 @@ from RestrictedPython.Guards import (
     full_write_guard,
     guarded_iter_unpack_sequence,
     guarded_unpack_sequence,
-    safer_getattr,
-    safer_getattr_raise,
 )
 from SpiffWorkflow.bpmn.script_engine.python_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
+
+from engine.bpmn import _script_guards as _g
 
 __all__ = [
     "RestrictedEnvironment",
@@ -47,9 +47,6 @@ __all__ = [
 
 # SpiffWorkflow's PythonScriptEngine finds the failing line by looking for this filename in the traceback.
 SCRIPT_FILENAME = "<string>"
-MAX_RANGE = 100_000
-MAX_SEQUENCE_LENGTH = 1_000_000
-MAX_INT_BITS = 65_536
 
 
 class ScriptTimeout(BaseException):
@@ -94,7 +91,9 @@ class _HospitalPolicy(RestrictingNodeTransformer):
     def visit_Lambda(self, node: ast.Lambda) -> Any:
         node = super().visit_Lambda(node)
         # `lambda: body` becomes `lambda: _tick_() or body`; _tick_ returns None.
-        node.body = ast.copy_location(ast.BoolOp(op=ast.Or(), values=[_tick_call(node.body), node.body]), node.body)
+        node.body = ast.copy_location(
+            ast.BoolOp(op=ast.Or(), values=[_tick_call(node.body), node.body]), node.body
+        )
         return node
 
     def visit_BinOp(self, node: ast.BinOp) -> Any:
@@ -117,77 +116,6 @@ def _tick_statement(where: ast.AST) -> ast.Expr:
 
 
 _BINOP_GUARDS = {ast.Add: "_add_", ast.Mult: "_mul_", ast.Pow: "_pow_", ast.LShift: "_lshift_"}
-
-
-def _size(value: Any) -> int:
-    return len(value) if isinstance(value, (str, bytes, list, tuple)) else 0
-
-
-def _too_long() -> MemoryError:
-    return MemoryError(f"结果过大 (sequence longer than {MAX_SEQUENCE_LENGTH} items)")
-
-
-def _too_big() -> OverflowError:
-    return OverflowError(f"结果过大 (integer larger than {MAX_INT_BITS} bits)")
-
-
-def _guarded_add(left: Any, right: Any) -> Any:
-    # Doubling `s = s + s` in a loop reaches gigabytes in a few dozen passes.
-    if _size(left) + _size(right) > MAX_SEQUENCE_LENGTH:
-        raise _too_long()
-    return left + right
-
-
-def _guarded_mul(left: Any, right: Any) -> Any:
-    if type(left) is int and type(right) is int:
-        if left.bit_length() + right.bit_length() > MAX_INT_BITS:
-            raise _too_big()
-        return left * right
-    for seq, count in ((left, right), (right, left)):
-        if isinstance(count, int) and _size(seq) * count > MAX_SEQUENCE_LENGTH:
-            raise _too_long()
-    return left * right
-
-
-def _guarded_pow(base: Any, exp: Any, *mod: Any) -> Any:
-    if isinstance(base, int) and isinstance(exp, int) and not mod and exp > 0 and abs(base) > 1:
-        if exp * max(abs(base).bit_length(), 1) > MAX_INT_BITS:
-            raise _too_big()
-    return pow(base, exp, *mod)
-
-
-def _guarded_lshift(left: Any, right: Any) -> Any:
-    if isinstance(left, int) and isinstance(right, int) and right > MAX_INT_BITS:
-        raise _too_big()
-    return left << right
-
-
-def _limited_range(*args: int) -> range:
-    result = range(*args)
-    if len(result) > MAX_RANGE:
-        raise ValueError(f"range() 最多 {MAX_RANGE} 个元素 (range too large)")
-    return result
-
-
-_INPLACE_OPS: dict[str, Callable[[Any, Any], Any]] = {
-    "+=": _guarded_add, "-=": operator.isub, "*=": _guarded_mul, "/=": operator.itruediv,
-    "//=": operator.ifloordiv, "%=": operator.imod, "**=": _guarded_pow, "<<=": _guarded_lshift,
-    ">>=": operator.irshift, "&=": operator.iand, "|=": operator.ior, "^=": operator.ixor,
-}
-
-
-def _inplacevar(op: str, left: Any, right: Any) -> Any:
-    if op not in _INPLACE_OPS:
-        raise SyntaxError(f"unsupported in-place operator {op}")
-    return _INPLACE_OPS[op](left, right)
-
-
-def _apply(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    return func(*args, **kwargs)
-
-
-def _guarded_getattr(obj: Any, name: str, *default: Any) -> Any:
-    return safer_getattr(obj, name, *default) if default else safer_getattr_raise(obj, name)
 
 
 _LINE_RE = re.compile(r"^Line (\d+): (.*)$", re.S)
@@ -246,7 +174,9 @@ class _Budget:
 
     def check(self) -> None:
         if time.monotonic() > self.deadline:
-            raise ScriptTimeout(f"脚本运行超过 {self.seconds:g} 秒 (script exceeded {self.seconds:g}s time limit)")
+            raise ScriptTimeout(
+                f"脚本运行超过 {self.seconds:g} 秒 (script exceeded {self.seconds:g}s time limit)"
+            )
 
     def __enter__(self) -> _Budget:
         self.previous = getattr(_current, "budget", None)
@@ -277,18 +207,64 @@ def _ticking(iterable: Iterable[Any]) -> Iterator[Any]:
 # Our own copy: RestrictedPython's shared safe_builtins is never modified (STYLE.md, "avoid" §4).
 # Exceptions the script could use to catch ScriptTimeout are left out.
 SAFE_BUILTINS: dict[str, Any] = {
-    **{k: v for k, v in safe_builtins.items() if k not in {"BaseException", "SystemExit", "KeyboardInterrupt",
-                                                           "GeneratorExit", "setattr", "delattr", "__build_class__"}},
-    "len": len, "min": min, "max": max, "sum": sum, "sorted": sorted, "abs": abs, "round": round,
-    "any": any, "all": all, "int": int, "float": float, "str": str, "bool": bool, "list": list,
-    "dict": dict, "set": set, "tuple": tuple, "enumerate": enumerate, "zip": zip, "range": _limited_range,
-    "isinstance": isinstance, "reversed": reversed, "map": map, "filter": filter, "getattr": _guarded_getattr,
-    "pow": _guarded_pow,
-    "datetime": datetime, "date": date, "timedelta": timedelta, "timezone": timezone,
-    "_getattr_": _guarded_getattr, "_getitem_": default_guarded_getitem, "_getiter_": _ticking, "_tick_": _tick,
-    "_write_": full_write_guard, "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
-    "_unpack_sequence_": guarded_unpack_sequence, "_inplacevar_": _inplacevar, "_apply_": _apply,
-    "_add_": _guarded_add, "_mul_": _guarded_mul, "_pow_": _guarded_pow, "_lshift_": _guarded_lshift, "_print_": PrintCollector,
+    **{
+        k: v
+        for k, v in safe_builtins.items()
+        if k
+        not in {
+            "BaseException",
+            "SystemExit",
+            "KeyboardInterrupt",
+            "GeneratorExit",
+            "setattr",
+            "delattr",
+            "__build_class__",
+        }
+    },
+    "len": len,
+    "min": min,
+    "max": max,
+    "sum": sum,
+    "sorted": sorted,
+    "abs": abs,
+    "round": round,
+    "any": any,
+    "all": all,
+    "int": int,
+    "float": float,
+    "str": str,
+    "bool": bool,
+    "list": list,
+    "dict": dict,
+    "set": set,
+    "tuple": tuple,
+    "enumerate": enumerate,
+    "zip": zip,
+    "range": _g.limited_range,
+    "isinstance": isinstance,
+    "reversed": reversed,
+    "map": map,
+    "filter": filter,
+    "getattr": _g.guarded_getattr,
+    "pow": _g.guarded_pow,
+    "datetime": datetime,
+    "date": date,
+    "timedelta": timedelta,
+    "timezone": timezone,
+    "_getattr_": _g.guarded_getattr,
+    "_getitem_": default_guarded_getitem,
+    "_getiter_": _ticking,
+    "_tick_": _tick,
+    "_write_": full_write_guard,
+    "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
+    "_unpack_sequence_": guarded_unpack_sequence,
+    "_inplacevar_": _g.inplacevar,
+    "_apply_": _g.apply,
+    "_add_": _g.guarded_add,
+    "_mul_": _g.guarded_mul,
+    "_pow_": _g.guarded_pow,
+    "_lshift_": _g.guarded_lshift,
+    "_print_": PrintCollector,
 }
 
 
@@ -299,17 +275,23 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
     named ``date`` simply shadows the helper instead of tripping the overwrite check.
     """
 
-    def __init__(self, environment_globals: dict[str, Any] | None = None, timeout_seconds: float = 1.0) -> None:
+    def __init__(
+        self, environment_globals: dict[str, Any] | None = None, timeout_seconds: float = 1.0
+    ) -> None:
         super().__init__(environment_globals)
         self.timeout_seconds = timeout_seconds
 
-    def evaluate(self, expression: str, context: dict[str, Any], external_context: dict[str, Any] | None = None) -> Any:
+    def evaluate(
+        self, expression: str, context: dict[str, Any], external_context: dict[str, Any] | None = None
+    ) -> Any:
         """Evaluate ``expression`` over ``context`` (task data) without modifying it."""
         code = _compile(expression.strip(), "eval")
         scope = {**self.globals, **(external_context or {}), **context, "__builtins__": SAFE_BUILTINS}
         return self._run(code, scope)
 
-    def execute(self, script: str, context: dict[str, Any], external_context: dict[str, Any] | None = None) -> bool:
+    def execute(
+        self, script: str, context: dict[str, Any], external_context: dict[str, Any] | None = None
+    ) -> bool:
         """Run ``script`` with ``context`` as its globals; new variables stay in the task data."""
         external_context = external_context or {}
         self.check_for_overwrite(context, external_context)
@@ -330,7 +312,9 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         """Refuse task data that would hide a predefined global or external function."""
         clashes = (set(self.globals) | set(external_context)) & set(context)
         if clashes:
-            raise ValueError(f"任务数据与预定义函数重名 (task data overwrites predefined names): {sorted(clashes)}")
+            raise ValueError(
+                f"任务数据与预定义函数重名 (task data overwrites predefined names): {sorted(clashes)}"
+            )
 
     def _run(self, code: CodeType, scope: dict[str, Any]) -> Any:
         try:
@@ -343,8 +327,13 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
     def _cleanup(self, context: dict[str, Any], external_context: dict[str, Any], before: set[str]) -> None:
         for key in list(context):
             # RestrictedPython may add `_print`; underscore keys that were already task data stay.
-            if (key == "__builtins__" or (key.startswith("_") and key not in before) or callable(context[key])
-                    or key in self.globals or key in external_context):
+            if (
+                key == "__builtins__"
+                or (key.startswith("_") and key not in before)
+                or callable(context[key])
+                or key in self.globals
+                or key in external_context
+            ):
                 context.pop(key)
 
 
@@ -363,7 +352,8 @@ def make_script_engine(timeout_seconds: float = 1.0) -> RestrictedScriptEngine:
     """Build the script engine the workflow runtime should pass to ``BpmnWorkflow``.
 
     Args:
-        timeout_seconds: Wall-clock budget for one expression or script, checked on every call, loop pass and iterated item.
+        timeout_seconds: Wall-clock budget for one expression or script, checked on every call,
+            loop pass and iterated item.
 
     Returns:
         A new engine; it holds no shared mutable state, so one per workflow or per process both work.

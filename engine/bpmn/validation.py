@@ -4,6 +4,7 @@ Our own checks run first, on safely parsed XML, so the author sees every problem
 line at once. Only a bundle without errors is handed to the real SpiffWorkflow parser, whose
 exceptions are converted as well.
 """
+
 from __future__ import annotations
 
 import re
@@ -40,8 +41,14 @@ def validate_bundle(files: dict[str, bytes], parse: ParseFn | None = None) -> li
     for name, data in files.items():
         kind = name.rsplit(".", 1)[-1].lower() if "." in name else ""
         if kind not in {"bpmn", "dmn"}:
-            found.append(make_diag("未知的文件类型 (only .bpmn and .dmn files are accepted)", "unknown-file-type",
-                                   name, line=1))
+            found.append(
+                make_diag(
+                    "未知的文件类型 (only .bpmn and .dmn files are accepted)",
+                    "unknown-file-type",
+                    name,
+                    line=1,
+                )
+            )
             continue
         root, problems = load_xml(name, data)
         found += problems
@@ -55,11 +62,19 @@ def validate_bundle(files: dict[str, bytes], parse: ParseFn | None = None) -> li
             executable += count
             found += problems
     if not any(name.lower().endswith(".bpmn") for name in files):
-        found.append(make_diag("缺少 BPMN 文件 (the bundle has no .bpmn file)", "no-executable-process", None))
+        found.append(
+            make_diag("缺少 BPMN 文件 (the bundle has no .bpmn file)", "no-executable-process", None)
+        )
     elif executable == 0 and not _has_errors(found):
         first = next(name for name in files if name.lower().endswith(".bpmn"))
-        found.append(make_diag("没有可执行的流程 (no process with isExecutable=\"true\")", "no-executable-process",
-                               first, trees.get(first)))
+        found.append(
+            make_diag(
+                '没有可执行的流程 (no process with isExecutable="true")',
+                "no-executable-process",
+                first,
+                trees.get(first),
+            )
+        )
     if parse is not None and not _has_errors(found):
         found += _run_parser(parse, files, trees)
     return found
@@ -88,7 +103,9 @@ def _clean(text: str) -> str:
     return _ADDRESS.sub("", _OBJECT_REPR.sub("(内部对象)", text)).strip()
 
 
-def _run_parser(parse: ParseFn, files: dict[str, bytes], trees: dict[str, etree._Element]) -> list[Diagnostic]:
+def _run_parser(
+    parse: ParseFn, files: dict[str, bytes], trees: dict[str, etree._Element]
+) -> list[Diagnostic]:
     try:
         parse(files)
     except Exception as err:  # noqa: BLE001 - every parser failure must become a diagnostic
@@ -113,22 +130,34 @@ def _from_exception(err: Exception, trees: dict[str, etree._Element]) -> Diagnos
     name = getattr(err, "name", "")
     if name and element_id:
         message = f"{message} ({name})"
-    prefix = "流程解析失败 (SpiffWorkflow)" if type(err).__name__ == "ValidationException" else \
-        f"流程解析失败 ({type(err).__name__})"
-    return Diagnostic(message=f"{prefix}: {_clean(message)}", element_id=element_id if isinstance(element_id, str)
-                      else None, line=line, severity="error", file=file_name if isinstance(file_name, str) else None,
-                      rule="parse")
+    prefix = (
+        "流程解析失败 (SpiffWorkflow)"
+        if type(err).__name__ == "ValidationException"
+        else f"流程解析失败 ({type(err).__name__})"
+    )
+    return Diagnostic(
+        message=f"{prefix}: {_clean(message)}",
+        element_id=element_id if isinstance(element_id, str) else None,
+        line=line,
+        severity="error",
+        file=file_name if isinstance(file_name, str) else None,
+        rule="parse",
+    )
 
 
-def _mentioned_element(message: str, file_name: str | None,
-                       trees: dict[str, etree._Element]) -> tuple[str | None, str | None]:
+def _mentioned_element(
+    message: str, file_name: str | None, trees: dict[str, etree._Element]
+) -> tuple[str | None, str | None]:
     """Some parser errors carry no node, only a quoted id (e.g. a callActivity's missing target)."""
     for token in re.findall(r"'([^']+)'|\"([^\"]+)\"", message):
         wanted = token[0] or token[1]
         for name, root in trees.items():
             for element in root.iter():
-                if isinstance(element.tag, str) and wanted in (element.get("id"), element.get("calledElement"),
-                                                               element.get(_DECISION_REF)):
+                if isinstance(element.tag, str) and wanted in (
+                    element.get("id"),
+                    element.get("calledElement"),
+                    element.get(_DECISION_REF),
+                ):
                     return element.get("id"), name
     return None, file_name
 
@@ -136,7 +165,9 @@ def _mentioned_element(message: str, file_name: str | None,
 _DECISION_REF = "{http://camunda.org/schema/1.0/bpmn}decisionRef"
 
 
-def _locate(element_id: str, file_name: str | None, trees: dict[str, etree._Element]) -> tuple[int | None, str | None]:
+def _locate(
+    element_id: str, file_name: str | None, trees: dict[str, etree._Element]
+) -> tuple[int | None, str | None]:
     for name, root in trees.items():
         if file_name and name != file_name:
             continue

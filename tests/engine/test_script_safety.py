@@ -1,9 +1,10 @@
 """The restricted script environment refuses escapes, stops runaway code and still runs ordinary scripts."""
+
 from __future__ import annotations
 
 import threading
 import time
-from datetime import date, datetime, timedelta
+from datetime import date
 
 import pytest
 from RestrictedPython import safe_builtins
@@ -230,7 +231,11 @@ def build_workflow(condition: str, extra: str = "", data: dict[str, object] | No
 
 
 def finished_end_events(workflow: BpmnWorkflow) -> set[str]:
-    return {t.task_spec.name for t in workflow.get_tasks() if t.task_spec.name.startswith("end_") and t.has_state(64)}
+    return {
+        t.task_spec.name
+        for t in workflow.get_tasks()
+        if t.task_spec.name.startswith("end_") and t.has_state(64)
+    }
 
 
 @pytest.mark.parametrize(("days", "end"), [(5, "end_big"), (1, "end_small")])
@@ -244,7 +249,12 @@ def test_real_workflow_branches_on_python_condition(days: int, end: str) -> None
 
 @pytest.mark.parametrize(
     "condition",
-    ["().__class__.__bases__", "__import__('os').system('id')", "getattr(total, '__class__')", "open('/etc/passwd')"],
+    [
+        "().__class__.__bases__",
+        "__import__('os').system('id')",
+        "getattr(total, '__class__')",
+        "open('/etc/passwd')",
+    ],
 )
 def test_hostile_condition_raises_workflow_task_exception(condition: str) -> None:
     workflow = build_workflow(condition, data={"days": 5})

@@ -1,4 +1,5 @@
 """Deploy-time validation: every hostile or malformed file gives a located error, valid files give none."""
+
 from __future__ import annotations
 
 import ast
@@ -150,7 +151,9 @@ def test_zeebe_message_is_clear() -> None:
 
 
 def test_huge_attribute_is_refused_without_parsing() -> None:
-    data = valid_bpmn().replace(b'name="\xe8\xaf\xb7', b'name="' + b"x" * (6 * 1024 * 1024) + b'\xe8\xaf\xb7', 1)
+    data = valid_bpmn().replace(
+        b'name="\xe8\xaf\xb7', b'name="' + b"x" * (6 * 1024 * 1024) + b"\xe8\xaf\xb7", 1
+    )
     (diag,) = validate_bundle({"huge.bpmn": data})
     assert diag.rule == "file-too-large" and diag.line == 1
 
@@ -169,10 +172,14 @@ def test_billion_laughs_is_not_expanded() -> None:
 
 
 def test_exclusive_gateway_all_conditioned_without_default_is_a_warning() -> None:
-    data = valid_bpmn().replace(b' default="flow_short"', b"").replace(
-        b'<bpmn:sequenceFlow id="flow_short" sourceRef="gw_days" targetRef="record" />',
-        b'<bpmn:sequenceFlow id="flow_short" sourceRef="gw_days" targetRef="record">'
-        b"<bpmn:conditionExpression>days &lt;= 3</bpmn:conditionExpression></bpmn:sequenceFlow>",
+    data = (
+        valid_bpmn()
+        .replace(b' default="flow_short"', b"")
+        .replace(
+            b'<bpmn:sequenceFlow id="flow_short" sourceRef="gw_days" targetRef="record" />',
+            b'<bpmn:sequenceFlow id="flow_short" sourceRef="gw_days" targetRef="record">'
+            b"<bpmn:conditionExpression>days &lt;= 3</bpmn:conditionExpression></bpmn:sequenceFlow>",
+        )
     )
     found = validate_bundle({"w.bpmn": data}, parse=spiff_parse)
     assert errors(found) == []
@@ -189,8 +196,15 @@ def test_exclusive_gateway_flow_without_condition_or_default_is_an_error() -> No
 
 
 def test_bare_iso_timers_are_accepted_and_python_timers_checked() -> None:
-    for literal in (b"PT4H", b"P1DT2H", b"2025-01-31T09:00:00", b"R3/PT1H", b"R/2025-01-01T00:00:00/P1D",
-                    b"timedelta(hours=4)", b"'PT4H'"):
+    for literal in (
+        b"PT4H",
+        b"P1DT2H",
+        b"2025-01-31T09:00:00",
+        b"R3/PT1H",
+        b"R/2025-01-01T00:00:00/P1D",
+        b"timedelta(hours=4)",
+        b"'PT4H'",
+    ):
         data = valid_bpmn().replace(b">P1D<", b">" + literal + b"<")
         assert errors(validate_bundle({"t.bpmn": data})) == [], literal
 
@@ -208,13 +222,15 @@ def test_invalid_countersign_values(value: bytes) -> None:
 
 
 def test_dmn_is_checked_with_the_bundle() -> None:
-    dmn = (b'<?xml version="1.0"?>\n<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="d" '
-           b'name="d" namespace="x">\n  <decision id="dec" name="dec">\n    <decisionTable id="t">\n'
-           b'      <input id="i" label="amount"><inputExpression id="ie" typeRef="number"><text>amount</text>'
-           b'</inputExpression></input>\n      <output id="o" name="level" typeRef="string" />\n'
-           b'      <rule id="r"><inputEntry id="ie1"><text>&gt; 1000</text></inputEntry>'
-           b'<outputEntry id="oe1"><text>"high"</text></outputEntry></rule>\n'
-           b'    </decisionTable>\n  </decision>\n</definitions>\n')
+    dmn = (
+        b'<?xml version="1.0"?>\n<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="d" '
+        b'name="d" namespace="x">\n  <decision id="dec" name="dec">\n    <decisionTable id="t">\n'
+        b'      <input id="i" label="amount"><inputExpression id="ie" typeRef="number"><text>amount</text>'
+        b'</inputExpression></input>\n      <output id="o" name="level" typeRef="string" />\n'
+        b'      <rule id="r"><inputEntry id="ie1"><text>&gt; 1000</text></inputEntry>'
+        b'<outputEntry id="oe1"><text>"high"</text></outputEntry></rule>\n'
+        b"    </decisionTable>\n  </decision>\n</definitions>\n"
+    )
     assert errors(validate_bundle({"leave.bpmn": valid_bpmn(), "rules.dmn": dmn}, parse=spiff_parse)) == []
 
 
@@ -239,7 +255,9 @@ def test_validation_exception_is_mapped_to_element_and_line() -> None:
 
 def test_parse_is_skipped_when_our_checks_fail() -> None:
     calls: list[int] = []
-    validate_bundle({"z.bpmn": (CORPUS / "invalid" / "zeebe.bpmn").read_bytes()}, parse=lambda f: calls.append(1))
+    validate_bundle(
+        {"z.bpmn": (CORPUS / "invalid" / "zeebe.bpmn").read_bytes()}, parse=lambda f: calls.append(1)
+    )
     assert calls == []
 
 
@@ -251,10 +269,12 @@ def test_bundle_without_bpmn_and_unknown_files() -> None:
 
 def test_format_diagnostics() -> None:
     assert "no problems" in format_diagnostics([])
-    text = format_diagnostics([
-        Diagnostic("坏条件", element_id="f2", line=12, file="a.bpmn", rule="python-syntax"),
-        Diagnostic("提示", file="a.bpmn", rule="gateway-no-default", severity="warning"),
-    ])
+    text = format_diagnostics(
+        [
+            Diagnostic("坏条件", element_id="f2", line=12, file="a.bpmn", rule="python-syntax"),
+            Diagnostic("提示", file="a.bpmn", rule="gateway-no-default", severity="warning"),
+        ]
+    )
     assert "a.bpmn:12: error [python-syntax] <f2> 坏条件" in text
     assert text.splitlines()[-1].startswith("1 个错误")
 
@@ -264,7 +284,12 @@ def test_bpmn_modules_import_no_database_or_web_code() -> None:
     for path in (ENGINE / "bpmn").glob("*.py"):
         tree = ast.parse(path.read_text())
         for node in ast.walk(tree):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
-                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
             for name in names:
                 assert name.split(".")[0] not in forbidden, f"{path.name} imports {name}"
