@@ -13,7 +13,7 @@ from engine.definitions import (
 )
 from engine.errors import Diagnostic
 from engine.instances import find_instances, get_instance, start_instance
-from engine.maintenance import migrate_database, verify_audit_chain
+from engine.maintenance import check_consistency, migrate_database, verify_audit_chain
 from engine.subject import Subject
 from engine.tasks import CompleteResult, complete_task, get_task, list_tasks
 from engine.views import InstanceView, TaskDetail, TaskView
@@ -33,6 +33,7 @@ __all__ = [
     "SystemClock",
     "TaskDetail",
     "TaskView",
+    "check_consistency",
     "complete_task",
     "deploy",
     "deploy_directory",
