@@ -45,18 +45,33 @@ class DefinitionSummary:
     attributes: dict[str, Any]
 
 
-def _split_bundle(files: dict[str, bytes]) -> tuple[dict[str, bytes], dict[str, Form]]:
+def _load_json(name: str, content: bytes, problems: list[Diagnostic]) -> dict[str, Any] | None:
+    try:
+        value = json.loads(content)
+    except (ValueError, UnicodeDecodeError) as exc:
+        problems.append(Diagnostic(f"表单文件不是有效的 JSON (invalid JSON): {exc}", file=name, rule="form-json",
+                                   line=getattr(exc, "lineno", None)))
+        return None
+    if not isinstance(value, dict):
+        problems.append(Diagnostic("表单文件必须是 JSON 对象 (form must be a JSON object)", file=name, rule="form-json"))
+        return None
+    return value
+
+
+def _split_bundle(files: dict[str, bytes]) -> tuple[dict[str, bytes], dict[str, Form], list[Diagnostic]]:
     """Separate model files from uploaded forms (`<key>.schema.json` / `<key>.ui.json`)."""
     models = {n: c for n, c in files.items() if n.lower().endswith((".bpmn", ".dmn"))}
-    forms = {}
+    forms, problems = {}, []
     for name, content in files.items():
         base = Path(name).name
         if base.endswith(FORM_SUFFIX):
             key = base[: -len(FORM_SUFFIX)]
             ui_name = next((n for n in files if Path(n).name == key + UI_SUFFIX), None)
-            ui = json.loads(files[ui_name]) if ui_name else {}
-            forms[key] = Form(key=key, schema=json.loads(content), ui=ui)
-    return models, forms
+            schema = _load_json(name, content, problems)
+            ui = _load_json(ui_name, files[ui_name], problems) if ui_name else {}
+            if schema is not None and ui is not None:
+                forms[key] = Form(key=key, schema=schema, ui=ui)
+    return models, forms, problems
 
 
 def _referenced_forms(
@@ -90,10 +105,10 @@ def _content_hash(models: dict[str, bytes], forms: dict[str, Form]) -> str:
 
 def validate_definition(ctx: EngineContext, files: dict[str, bytes]) -> list[Diagnostic]:
     """Every problem deployment would refuse (errors) or tolerate (warnings), without deploying."""
-    models, uploaded = _split_bundle(files)
+    models, uploaded, json_problems = _split_bundle(files)
     if not any(n.lower().endswith(".bpmn") for n in models):
         return [Diagnostic("没有 BPMN 文件 (no .bpmn file in the bundle)", rule="bundle")]
-    diagnostics = validate_bundle(models, parse=ctx.runtime.make_parser_check)
+    diagnostics = json_problems + validate_bundle(models, parse=ctx.runtime.make_parser_check)
     if any(d.severity == "error" for d in diagnostics):
         return diagnostics
     bundle = ctx.runtime.parse_bundle(models)
@@ -111,7 +126,7 @@ def deploy(ctx: EngineContext, files: dict[str, bytes], *, actor: str, comment: 
     errors = [d for d in diagnostics if d.severity == "error"]
     if errors:
         raise InvalidDefinition("流程定义校验失败 (definition is invalid)", errors)
-    models, uploaded = _split_bundle(files)
+    models, uploaded, _ = _split_bundle(files)
     bundle = ctx.runtime.parse_bundle(models)
     forms, _ = _referenced_forms(ctx, bundle.steps, uploaded)
     content_hash = _content_hash(models, forms)
