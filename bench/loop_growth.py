@@ -17,13 +17,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from sqlalchemy import text  # noqa: E402
+
 import engine  # noqa: E402
 from engine.bpmn.runtime import BpmnRuntime  # noqa: E402
 from engine.bpmn.script_env import make_script_engine  # noqa: E402
 from engine.context import EngineContext  # noqa: E402
 from engine.db import Database, make_engine  # noqa: E402
 from engine.migrate import upgrade  # noqa: E402
-from sqlalchemy import text  # noqa: E402
 
 LOOP = Path(__file__).resolve().parent.parent / "tests" / "engine" / "data" / "loop.bpmn"
 NURSE = engine.Subject("nurse_a")

@@ -87,7 +87,8 @@ def _cmd_migrate(ctx: engine.EngineContext, _args: argparse.Namespace) -> int:
 
 def _cmd_verify_audit(ctx: engine.EngineContext, _args: argparse.Namespace) -> int:
     report = engine.verify_audit_chain(ctx)
-    print(f"checked {report.checked} records: {'OK' if report.ok else f'BROKEN at {report.first_bad_seq}: {report.problem}'}")
+    status = "OK" if report.ok else f"BROKEN at {report.first_bad_seq}: {report.problem}"
+    print(f"checked {report.checked} records: {status}")
     return 0 if report.ok else 1
 
 

@@ -15,7 +15,7 @@ from engine import audit
 from engine.bpmn.validation import validate_bundle
 from engine.context import EngineContext
 from engine.errors import Diagnostic, InvalidDefinition, NotFound
-from engine.forms import Form, load_form, schema_problem
+from engine.forms import Form, is_valid_form_key, load_form, schema_problem
 from engine.models import Definition
 
 log = logging.getLogger("engine.definition")
@@ -53,7 +53,8 @@ def _load_json(name: str, content: bytes, problems: list[Diagnostic]) -> dict[st
                                    line=getattr(exc, "lineno", None)))
         return None
     if not isinstance(value, dict):
-        problems.append(Diagnostic("表单文件必须是 JSON 对象 (form must be a JSON object)", file=name, rule="form-json"))
+        problems.append(Diagnostic("表单文件必须是 JSON 对象 (form must be a JSON object)", file=name,
+                                   rule="form-json"))
         return None
     return value
 
@@ -81,6 +82,10 @@ def _referenced_forms(
     for node_id, meta in steps.items():
         key = meta.extensions.get("formKey")
         if not key or key in forms:
+            continue
+        if not is_valid_form_key(key):
+            problems.append(Diagnostic(f"表单标识无效 (invalid form key {key[:60]!r}: use letters, digits, _ and -)",
+                                       element_id=node_id, rule="form-key"))
             continue
         form = uploaded.get(key) or load_form(ctx.settings.forms_dir, key)
         if form is None:

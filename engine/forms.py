@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,14 @@ from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import SchemaError
 
 from engine.errors import FieldError, ValidationFailed
+
+
+FORM_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]{0,99}$")
+
+
+def is_valid_form_key(key: str) -> bool:
+    """Form keys name files under forms/: letters, digits, '_' and '-' only (no paths)."""
+    return bool(FORM_KEY.match(key))
 
 
 @dataclass(frozen=True)
@@ -38,7 +47,9 @@ class StepPermissions:
 
 
 def load_form(forms_dir: Path, key: str) -> Form | None:
-    """Read forms/<key>.schema.json (+ optional <key>.ui.json); None when the schema file is missing."""
+    """Read forms/<key>.schema.json (+ optional <key>.ui.json); None when missing or the key is not a valid name."""
+    if not is_valid_form_key(key):
+        return None
     schema_path = forms_dir / f"{key}.schema.json"
     if not schema_path.is_file():
         return None

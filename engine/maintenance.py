@@ -41,7 +41,8 @@ def check_consistency(ctx: EngineContext) -> list[str]:
             open_rows = set(session.scalars(select(HumanTask.spiff_task_id).where(
                 HumanTask.instance_id == instance.id, HumanTask.state == ht.OPEN)).all())
             if ready != open_rows:
-                problems.append(f"instance {instance.id}: ready steps {sorted(ready)} != open tasks {sorted(open_rows)}")
+                problems.append(
+                    f"instance {instance.id}: ready steps {sorted(ready)} != open tasks {sorted(open_rows)}")
         completed = set(session.scalars(select(HumanTask.id).where(HumanTask.state == ht.COMPLETED)).all())
         audited = set(session.scalars(select(AuditRecord.task_id).where(AuditRecord.action == "task.complete")).all())
         if completed - audited:

@@ -7,6 +7,7 @@ recent occurrence of each step on the path taken (send-back targets). Everything
 """
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
@@ -82,7 +83,7 @@ def compact_tree(workflow: Any) -> int:
     keep = _subtree_ids(anchor) | {t.id for t in kept}
     if len(keep) == len(workflow.tasks):
         return 0
-    for child, parent in zip(kept, kept[1:]):
+    for child, parent in pairwise(kept):
         child._parent = parent.id
         parent._children = [child.id]
     removed = [tid for tid in workflow.tasks if tid not in keep]

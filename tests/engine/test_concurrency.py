@@ -5,7 +5,15 @@ import threading
 
 import pytest
 
-from engine import Subject, complete_task, deploy, get_instance, list_tasks, start_instance, verify_audit_chain
+from engine import (
+    Subject,
+    complete_task,
+    deploy,
+    get_instance,
+    list_tasks,
+    start_instance,
+    verify_audit_chain,
+)
 from engine.errors import Conflict
 from tests.conftest import read_bundle
 
@@ -22,7 +30,7 @@ def test_same_task_completed_twice_concurrently_has_one_winner(ctx):
         outcomes: list[str] = []
         barrier = threading.Barrier(2)
 
-        def attempt(tid: str = task_id) -> None:
+        def attempt(tid: str = task_id, barrier: threading.Barrier = barrier, outcomes: list[str] = outcomes) -> None:
             barrier.wait()
             try:
                 complete_task(ctx, tid, ALICE, data=VALID)

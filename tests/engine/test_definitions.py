@@ -52,6 +52,15 @@ def test_missing_form_is_reported_with_the_element(ctx):
 
 def test_uploaded_forms_travel_with_the_bundle(ctx):
     bundle = read_bundle("approval.bpmn")
-    bundle["approval.bpmn"] = bundle["approval.bpmn"].replace(b'camunda:formKey="expense"', b'camunda:formKey="new_form"')
+    bundle["approval.bpmn"] = bundle["approval.bpmn"].replace(
+        b'camunda:formKey="expense"', b'camunda:formKey="new_form"')
     bundle["new_form.schema.json"] = b'{"type": "object", "properties": {"x": {"type": "string"}}}'
     assert deploy(ctx, bundle, actor="admin").created
+
+
+def test_form_keys_cannot_name_paths(ctx):
+    for hostile in ("../../etc/passwd", "x" * 300, "a/b"):
+        bundle = read_bundle("approval.bpmn")
+        bundle["approval.bpmn"] = bundle["approval.bpmn"].replace(
+            b'camunda:formKey="expense"', f'camunda:formKey="{hostile}"'.encode())
+        assert [(d.element_id, d.rule) for d in validate_definition(ctx, bundle)] == [("apply", "form-key")]

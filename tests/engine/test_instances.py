@@ -1,6 +1,8 @@
 """Start, complete, validate, idempotency and completion through the engine with persistence."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from engine import Subject, complete_task, deploy, get_instance, get_task, list_tasks, start_instance
@@ -54,7 +56,7 @@ def test_full_path_with_due_dates_readonly_hidden_and_title(ctx, deployed, clock
     assert result.instance.title == "张三 申请 1200元"
     [review] = result.created
     assert review.node_id == "dept_review" and review.candidate_roles == ["dept_head"]
-    assert review.due_at.replace(tzinfo=None) == clock.now().replace(tzinfo=None) + __import__("datetime").timedelta(days=2)
+    assert review.due_at.replace(tzinfo=None) == clock.now().replace(tzinfo=None) + timedelta(days=2)
     assert _only_task(ctx, HEAD).id == review.id
 
     with pytest.raises(ValidationFailed) as err:

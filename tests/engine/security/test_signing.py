@@ -21,7 +21,7 @@ from engine.security.signing import (
 NOW = 1_717_200_000
 SECRET = "s3cr3t-his"
 CLIENT = ApiClient("his-01", SECRET, parse_networks(["10.8.0.0/16", "192.168.1.20"]))
-BODY = '{"processKey":"medical_record_copy","businessKey":"MR-1"}'.encode()
+BODY = b'{"processKey":"medical_record_copy","businessKey":"MR-1"}'
 
 
 def lookup(key_id: str) -> ApiClient | None:
