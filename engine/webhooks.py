@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import audit
+from engine.connectors.base import shared_client
 from engine.context import EngineContext
 from engine.errors import FieldError, NotFound, ValidationFailed
 from engine.jobs.errors import JobError
@@ -161,7 +162,7 @@ def _deliver(ctx: EngineContext, job: Job) -> None:
     headers = {"Content-Type": "application/json", "X-HWF-Event": job.payload["event"], "X-HWF-Delivery": job.id,
                "X-HWF-Timestamp": timestamp, "X-HWF-Signature": sign(secret, timestamp, body)}
     try:
-        response = httpx.post(url, content=body, headers=headers, timeout=ctx.settings.webhook_timeout_seconds)
+        response = shared_client(ctx.settings.webhook_timeout_seconds).post(url, content=body, headers=headers)
     except httpx.HTTPError as exc:
         raise JobError(f"webhook {url}: {type(exc).__name__}", response={"error": str(exc)[:500]}) from None
     if response.status_code >= 300:
