@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.routing import APIRoute
 
 from api.errors import install_error_handlers
-from api.routes import definitions, instances, tasks
+from api.routes import definitions, incidents, instances, messages, tasks, webhooks
 from engine import EngineContext, Subject, open_engine
 
 Authenticator = Callable[[Request], Subject | None]
@@ -56,6 +56,6 @@ def create_app(ctx: EngineContext | None = None, authenticate: Authenticator | N
         return {"status": "ok"}
 
     install_error_handlers(app)
-    for module in (definitions, instances, tasks):
+    for module in (definitions, instances, tasks, messages, incidents, webhooks):
         app.include_router(module.router)
     return app

@@ -18,6 +18,16 @@ from engine.subject import Subject
 from engine.tasks import CompleteResult, complete_task, get_task, list_tasks
 from engine.views import InstanceView, TaskDetail, TaskView
 
+# Background work: jobs, timers, SLA, messages, connectors, incidents, webhooks
+from engine.background import tick
+from engine.incidents import IncidentView, list_incidents, retry_incident, retry_incidents, skip_incident
+from engine.jobs.inline import InlineWorker, start_inline_worker
+from engine.jobs.worker import run_due_jobs
+from engine.messages import DeliveryResult, deliver_message, list_messages
+from engine.sla import escalate_task, overdue_tasks
+from engine.timers import fire_timer
+from engine.webhooks import WebhookView, create_webhook, delete_webhook, list_webhooks, publish_event, verify_signature
+
 __all__ = [
     "ChainReport",
     "Clock",
@@ -47,4 +57,26 @@ __all__ = [
     "start_instance",
     "validate_definition",
     "verify_audit_chain",
+    # background work
+    "DeliveryResult",
+    "IncidentView",
+    "InlineWorker",
+    "WebhookView",
+    "create_webhook",
+    "delete_webhook",
+    "deliver_message",
+    "escalate_task",
+    "fire_timer",
+    "list_incidents",
+    "list_messages",
+    "list_webhooks",
+    "overdue_tasks",
+    "publish_event",
+    "retry_incident",
+    "retry_incidents",
+    "run_due_jobs",
+    "skip_incident",
+    "start_inline_worker",
+    "tick",
+    "verify_signature",
 ]

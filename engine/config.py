@@ -34,6 +34,22 @@ class Settings(BaseSettings):
     upload_max_bytes: int = 20 * 1024 * 1024
     inline_worker: bool = True
     sql_echo: bool = False
+    # Background work (engine/jobs, timers, messages, connectors, webhooks)
+    job_lease_seconds: float = 300.0
+    job_poll_seconds: float = 0.5
+    job_backoff_seconds: float = 5.0
+    job_backoff_max_seconds: float = 3600.0
+    job_batch_size: int = 20
+    tick_seconds: float = 30.0
+    celery_beat_seconds: float = 1.0
+    connector_urls: dict[str, str] = {}
+    connector_timeout_seconds: float = 10.0
+    connector_max_attempts: int = 5
+    connector_http_allowed_hosts: list[str] = []
+    message_ttl_seconds: int = 7 * 24 * 3600
+    webhook_timeout_seconds: float = 5.0
+    webhook_max_attempts: int = 8
+    default_institution: str = "default"
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:

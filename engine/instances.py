@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from engine import audit
+from engine.background import schedule_background_work
 from engine.context import EngineContext
 from engine.definitions import latest_definition
 from engine.errors import NotFound
@@ -49,7 +50,9 @@ def apply_workflow(ctx: EngineContext, session: Session, instance: Instance, def
         instance.status = inst.COMPLETED
         instance.ended_at = now
     session.flush()
-    return sync_human_tasks(session, runtime, instance, runtime.ready_steps(workflow), now)
+    created = sync_human_tasks(session, runtime, instance, runtime.ready_steps(workflow), now)
+    schedule_background_work(ctx, session, instance, workflow)  # timers, connectors, messages, SLA, webhooks
+    return created
 
 
 def start_instance(

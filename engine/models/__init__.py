@@ -6,4 +6,11 @@ from engine.models.human_task import HumanTask, TaskCandidate
 from engine.models.instance import Instance
 from engine.models.job import Job
 
-__all__ = ["AuditRecord", "Base", "Definition", "HumanTask", "Instance", "Job", "TaskCandidate"]
+# Background work (timers, messages, connectors, incidents, webhooks)
+from engine.models.incident import Incident
+from engine.models.message import MessageRecord, MessageWait
+from engine.models.task_sla import TaskSla
+from engine.models.webhook import WebhookSubscription
+
+__all__ = ["AuditRecord", "Base", "Definition", "HumanTask", "Instance", "Job", "TaskCandidate",
+           "Incident", "MessageRecord", "MessageWait", "TaskSla", "WebhookSubscription"]

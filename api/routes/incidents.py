@@ -1,0 +1,45 @@
+"""Admin handling of incidents: list, retry one or many, skip with a reason."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter
+
+import engine
+from api.deps import Ctx, CurrentSubject
+from api.routes.admin_check import require_admin
+from api.schemas.background import BulkRetryIn, IncidentOut, ReasonIn, SkipIn
+
+router = APIRouter(prefix="/api/incidents", tags=["incidents"])
+
+
+@router.get("", response_model=list[IncidentOut])
+def list_(ctx: Ctx, subject: CurrentSubject, status: str | None = "open", connector: str | None = None,
+          since: datetime | None = None, instance_id: str | None = None, limit: int = 100) -> list[IncidentOut]:
+    require_admin(subject)
+    rows = engine.list_incidents(ctx, status=status or None, connector=connector, since=since,
+                                 instance_id=instance_id, limit=min(limit, 500))
+    return [IncidentOut.model_validate(r, from_attributes=True) for r in rows]
+
+
+@router.post("/{incident_id}/retry", response_model=IncidentOut)
+def retry(incident_id: str, body: ReasonIn, ctx: Ctx, subject: CurrentSubject) -> IncidentOut:
+    require_admin(subject)
+    view = engine.retry_incident(ctx, incident_id, actor=subject.username, reason=body.reason)
+    return IncidentOut.model_validate(view, from_attributes=True)
+
+
+@router.post("/retry")
+def retry_many(body: BulkRetryIn, ctx: Ctx, subject: CurrentSubject) -> dict[str, int]:
+    """Retry the given ids, or every open incident of a connector since a time."""
+    require_admin(subject)
+    count = engine.retry_incidents(ctx, actor=subject.username, reason=body.reason, ids=body.ids,
+                                   connector=body.connector, since=body.since)
+    return {"retried": count}
+
+
+@router.post("/{incident_id}/skip", response_model=IncidentOut)
+def skip(incident_id: str, body: SkipIn, ctx: Ctx, subject: CurrentSubject) -> IncidentOut:
+    require_admin(subject)
+    view = engine.skip_incident(ctx, incident_id, actor=subject.username, reason=body.reason, result=body.result)
+    return IncidentOut.model_validate(view, from_attributes=True)

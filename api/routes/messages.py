@@ -1,0 +1,27 @@
+"""Deliver messages (payment result, HIS settlement, patient downloaded …) from external systems."""
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+import engine
+from api.deps import Ctx, CurrentSubject
+from api.routes.admin_check import require_admin
+from api.schemas.background import DeliveryOut, MessageIn
+
+router = APIRouter(prefix="/api", tags=["messages"])
+
+
+@router.post("/messages/{name}", response_model=DeliveryOut, status_code=202)
+def deliver(name: str, body: MessageIn, ctx: Ctx, subject: CurrentSubject) -> DeliveryOut:
+    """Correlate to the waiting instance, start instances (message start), or buffer with a TTL."""
+    result = engine.deliver_message(ctx, name, correlation_key=body.correlation_key, payload=body.payload,
+                                    idempotency_key=body.idempotency_key, ttl_seconds=body.ttl_seconds,
+                                    sender=subject.username, institution=body.institution)
+    return DeliveryOut.model_validate(result, from_attributes=True)
+
+
+@router.get("/messages")
+def recent(ctx: Ctx, subject: CurrentSubject, status: str | None = None, name: str | None = None,
+           limit: int = 100) -> list[dict]:
+    require_admin(subject)
+    return engine.list_messages(ctx, status=status, name=name, limit=min(limit, 500))
