@@ -73,7 +73,7 @@ def load_workflow(ctx: EngineContext, session: Session, instance_id: str) -> tup
     if instance.status not in ACTIVE:
         raise Conflict("流程实例已结束 (instance is not running)", instance_id=instance_id, status=instance.status)
     definition = session.get(Definition, instance.definition_id)
-    specs = ctx.specs.get(definition.id, definition.spec_json, ctx.runtime)
+    specs = ctx.specs.get(definition, ctx.runtime)
     return instance, definition, ctx.runtime.restore(specs, instance.state)
 
 

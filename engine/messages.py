@@ -122,7 +122,7 @@ def _message_starts(ctx: EngineContext, session: Session, name: str) -> list[Def
     found = []
     for definition in latest_definitions(session):
         if definition.id not in cache:
-            spec, _ = ctx.specs.get(definition.id, definition.spec_json, ctx.runtime)
+            spec, _ = ctx.specs.get(definition, ctx.runtime)
             cache[definition.id] = {s.event_definition.name for s in spec.start.outputs
                                     if isinstance(getattr(s, "event_definition", None), MessageEventDefinition)}
         if name in cache[definition.id]:
@@ -136,7 +136,7 @@ def _start(ctx: EngineContext, session: Session, definition: Definition, record:
     institution = institution or payload.get("institution") or ctx.settings.default_institution
     initial = {**payload, "initiator": record.sender, "institution": institution,
                "business_key": record.correlation_key}
-    specs = ctx.specs.get(definition.id, definition.spec_json, ctx.runtime)
+    specs = ctx.specs.get(definition, ctx.runtime)
     workflow = ctx.runtime.new_workflow(specs, initial)
     ctx.runtime.advance(workflow)
     start = next(t for t in workflow.event_manager.tasks.values() if isinstance(t.task_spec, StartEvent))

@@ -168,7 +168,7 @@ def start_timer_expression(ctx: EngineContext, definition: Definition) -> str | 
     """The evaluated timer of the process's timer start event, or None (cached per definition)."""
     cache = ctx.extras.setdefault("hwf_start_timers", {})
     if definition.id not in cache:
-        spec, _ = ctx.specs.get(definition.id, definition.spec_json, ctx.runtime)
+        spec, _ = ctx.specs.get(definition, ctx.runtime)
         found = None
         for start in spec.start.outputs:
             event_def = getattr(start, "event_definition", None)
@@ -229,7 +229,7 @@ def start_by_timer(ctx: EngineContext, definition_id: str, k: int) -> str | None
             return found
         institution = definition.attributes.get("institution") or ctx.settings.default_institution
         initial = {"initiator": "system", "institution": institution, "business_key": None, "timer_occurrence": k}
-        specs = ctx.specs.get(definition.id, definition.spec_json, ctx.runtime)
+        specs = ctx.specs.get(definition, ctx.runtime)
         workflow = ctx.runtime.new_workflow(specs, initial)
         ctx.runtime.advance(workflow)
         for sub in all_workflows(workflow):

@@ -45,9 +45,12 @@ def run_trials(url: str, trials: int, seed: int = 1) -> list[str]:
     env = {**os.environ, "PYTHONPATH": str(DRIVER.parents[2])}
     for trial in range(trials):
         proc = subprocess.Popen([sys.executable, str(DRIVER), url], env=env,
-                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         if proc.stdout.readline().strip() != "ready":
-            problems.append(f"trial {trial}: driver exited before its first commit")
+            proc.wait()
+            last = (proc.stderr.read().strip().splitlines() or ["no output"])[-1]
+            problems.append(f"trial {trial}: driver exited before its first commit: {last}")
+            continue
         time.sleep(rng.uniform(0.0, 0.3))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
