@@ -26,6 +26,12 @@ PG_ADMIN = os.environ.get("HWF_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:
 DATA = Path(__file__).parent / "engine" / "data"
 
 
+def _checkout_tag() -> str:
+    """Distinct per checkout, so parallel test runs in different clones never drop each other's databases."""
+    import hashlib
+    return hashlib.sha1(str(Path(__file__).resolve()).encode()).hexdigest()[:8]
+
+
 def _pg_url(name: str) -> str:
     base = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
     return f"{base}/{name}"
@@ -49,7 +55,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
     else:
-        url = _fresh_pg_database(f"hwf_test_{worker}")
+        url = _fresh_pg_database(f"hwf_test_{_checkout_tag()}_{worker}")
     upgrade(url)
     return url
 

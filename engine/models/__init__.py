@@ -5,5 +5,10 @@ from engine.models.definition import Definition
 from engine.models.human_task import HumanTask, TaskCandidate
 from engine.models.instance import Instance
 from engine.models.job import Job
+from engine.models.notification import Notification
+from engine.models.operations import Attachment, Comment, Grant, SignPlan, Signer
 
-__all__ = ["AuditRecord", "Base", "Definition", "HumanTask", "Instance", "Job", "TaskCandidate"]
+__all__ = [
+    "Attachment", "AuditRecord", "Base", "Comment", "Definition", "Grant", "HumanTask", "Instance", "Job",
+    "Notification", "SignPlan", "Signer", "TaskCandidate",
+]
