@@ -34,9 +34,15 @@ def _imports(path: Path) -> set[str]:
     return found
 
 
+# Jinja2 is allowed for message templates only (not page code), in this one module.
+JINJA_ALLOWED = {"engine/notifications/templates.py"}
+
+
 def test_engine_never_imports_the_web_layer():
     offenders = {str(p.relative_to(ROOT)): _imports(p) & set(FORBIDDEN)
                  for p in (ROOT / "engine").rglob("*.py")}
+    for name in JINJA_ALLOWED:
+        offenders[name] = offenders.get(name, set()) - {"jinja2"}
     assert {k: v for k, v in offenders.items() if v} == {}
 
 
