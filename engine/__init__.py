@@ -14,9 +14,6 @@ from engine.definitions import (
 from engine.errors import Diagnostic
 from engine.instances import find_instances, get_instance, start_instance
 from engine.maintenance import migrate_database, verify_audit_chain
-from engine.subject import Subject
-from engine.tasks import CompleteResult, complete_task, get_task, list_tasks
-from engine.views import InstanceView, TaskDetail, TaskView
 
 # ---- approval operations, permissions and notifications (docs/OPERATIONS.md) ----
 from engine.notifications.service import list_notifications, mark_read, notify_overdue, unread_count
@@ -46,6 +43,9 @@ from engine.operations.reminders import URGENT_PRIORITY, cc, list_cc, urge
 from engine.operations.sendback import send_back, withdraw
 from engine.operations.signers import SignerView, add_signer, list_signers, remove_signer
 from engine.permissions import authorize
+from engine.subject import Subject
+from engine.tasks import CompleteResult, complete_task, get_task, list_tasks
+from engine.views import InstanceView, TaskDetail, TaskView
 
 __all__ = [
     "ChainReport",

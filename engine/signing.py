@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import logging
 import math
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 
 from engine.bpmn.runtime import BpmnRuntime, ReadyStep
 from engine.errors import InvalidDefinition
-from engine.models import HumanTask, Instance, SignPlan, Signer, TaskCandidate
+from engine.models import HumanTask, Instance, Signer, SignPlan, TaskCandidate
 from engine.models import human_task as ht
 from engine.models import operations as op
 
@@ -47,6 +48,25 @@ def parse_rule(text: str) -> tuple[str, int, int]:
     return text, 1, 1
 
 
+def touch(session: Session, instance: Instance, now: datetime) -> None:
+    """Force an UPDATE of the instance row so its row_version moves even when nothing else changed.
+
+    Concurrent commands on one instance (two votes of one plan) then conflict and the loser retries,
+    instead of both tallying a stale set of votes.
+    """
+    instance.updated_at = now
+    flag_modified(instance, "updated_at")
+    session.flush()
+
+
+def acted_key(signer: Signer) -> tuple[datetime, int]:
+    """Order of votes; SQLite returns naive datetimes, PostgreSQL aware ones, so compare in naive UTC."""
+    at = signer.acted_at or datetime.min
+    if at.tzinfo is not None:
+        at = at.astimezone(UTC).replace(tzinfo=None)
+    return at, signer.position
+
+
 def decide(plan: SignPlan, signers: list[Signer]) -> str | None:
     """The plan's outcome from its votes so far: "approve", "reject", or None (still open).
 
@@ -59,7 +79,7 @@ def decide(plan: SignPlan, signers: list[Signer]) -> str | None:
     undecided = len(active) - approvals - rejections
     if plan.rule == "any":
         if approvals or rejections:
-            first = min((s for s in active if s.acted_at), key=lambda s: (s.acted_at, s.position))
+            first = min((s for s in active if s.acted_at), key=acted_key)
             return "approve" if first.state == op.APPROVED else "reject"
         return None
     if plan.rule == "ratio":

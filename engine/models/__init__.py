@@ -6,7 +6,7 @@ from engine.models.human_task import HumanTask, TaskCandidate
 from engine.models.instance import Instance
 from engine.models.job import Job
 from engine.models.notification import Notification
-from engine.models.operations import Attachment, Comment, Grant, SignPlan, Signer
+from engine.models.operations import Attachment, Comment, Grant, Signer, SignPlan
 
 __all__ = [
     "Attachment", "AuditRecord", "Base", "Comment", "Definition", "Grant", "HumanTask", "Instance", "Job",

@@ -26,7 +26,7 @@ from engine.operations.handover import reassign
 from engine.operations.sendback import _choose, rewind
 from engine.operations.voting import finish_plan
 from engine.permissions import AccessDenied, authorize, is_admin, run_command
-from engine.signing import plan_for
+from engine.signing import plan_for, touch
 from engine.subject import Subject
 from engine.tasks import _form, complete_task
 from engine.views import TaskView
@@ -50,7 +50,7 @@ def admin_reassign(ctx: EngineContext, task_id: str, subject: Subject, username:
         require_open(loaded.task, loaded.instance)
         previous = loaded.task.assignee
         reassign(session, loaded.task, username)
-        loaded.instance.updated_at = ctx.clock.now()
+        touch(session, loaded.instance, ctx.clock.now())
         notify(ctx, session, "transferred", [username], instance=loaded.instance, task=loaded.task,
                actor=subject.username)
         record(ctx, session, subject, "admin.reassign", instance=loaded.instance, task=loaded.task, reason=reason,
@@ -166,7 +166,7 @@ def bulk_reassign(ctx: EngineContext, subject: Subject, from_user: str, to_user:
         for row in mine:
             loaded = load_task(session, row.id)
             reassign(session, row, to_user)
-            loaded.instance.updated_at = ctx.clock.now()
+            touch(session, loaded.instance, ctx.clock.now())
             record(ctx, session, subject, "admin.reassign", instance=loaded.instance, task=row, reason=reason,
                    override=True, previous=from_user, to=to_user, bulk=True)
             moved.append(row)

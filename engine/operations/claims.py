@@ -8,6 +8,7 @@ from engine.errors import Conflict
 from engine.models import TaskCandidate
 from engine.operations._common import load_task, record, require_open
 from engine.permissions import authorize, run_command
+from engine.signing import touch
 from engine.subject import Subject
 from engine.views import TaskView
 
@@ -27,6 +28,7 @@ def claim_task(ctx: EngineContext, task_id: str, subject: Subject, *, reason: st
             raise Conflict("任务已被认领 (task already assigned)", task_id=task_id, assignee=task.assignee)
         authorize(ctx, session, subject, "claim", task=task, instance=loaded.instance)
         task.assignee = subject.username
+        touch(session, loaded.instance, ctx.clock.now())  # two claimers at once: the second one conflicts
         session.merge(TaskCandidate(task_id=task.id, kind="user", value=subject.username,
                                     institution=task.institution))
         record(ctx, session, subject, "task.claim", instance=loaded.instance, task=task, reason=reason)
@@ -52,6 +54,7 @@ def unclaim_task(ctx: EngineContext, task_id: str, subject: Subject, *, reason: 
         if task.assignee != subject.username or not pooled:
             raise Conflict("该任务不能退回任务池 (task was not claimed from a pool)", task_id=task_id)
         task.assignee = None
+        touch(session, loaded.instance, ctx.clock.now())
         if subject.username not in (task.candidate_users or []):
             session.query(TaskCandidate).filter_by(task_id=task.id, kind="user", value=subject.username).delete()
         record(ctx, session, subject, "task.unclaim", instance=loaded.instance, task=task, reason=reason)

@@ -10,6 +10,7 @@ from engine.models import Definition, Grant, HumanTask, Signer, TaskCandidate
 from engine.notifications.service import notify
 from engine.operations._common import load_task, record, require_open
 from engine.permissions import authorize, delegation, run_command
+from engine.signing import touch
 from engine.subject import Subject
 from engine.views import TaskView
 
@@ -69,7 +70,7 @@ def transfer_task(ctx: EngineContext, task_id: str, subject: Subject, username: 
             raise ValidationFailed("该人员无权办理此步骤 (user is not eligible for this step)",
                                    [FieldError("/username", "不符合办理条件")])
         reassign(session, task, username)
-        loaded.instance.updated_at = ctx.clock.now()
+        touch(session, loaded.instance, ctx.clock.now())
         notify(ctx, session, "transferred", [username], instance=loaded.instance, task=task, actor=subject.username)
         record(ctx, session, subject, "task.transfer", instance=loaded.instance, task=task, reason=reason,
                to=username)
@@ -101,7 +102,7 @@ def delegate_task(ctx: EngineContext, task_id: str, subject: Subject, username: 
                           granted_by=owner, created_at=now))
         task.assignee = username
         session.add(TaskCandidate(task_id=task.id, kind="user", value=username, institution=task.institution))
-        loaded.instance.updated_at = now
+        touch(session, loaded.instance, now)
         session.flush()
         notify(ctx, session, "delegated", [username], instance=loaded.instance, task=task, actor=subject.username)
         record(ctx, session, subject, "task.delegate", instance=loaded.instance, task=task, reason=reason,

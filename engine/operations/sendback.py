@@ -18,14 +18,22 @@ from engine.context import EngineContext
 from engine.errors import Conflict, NotFound
 from engine.human_tasks import close_task
 from engine.instances import apply_workflow
-from engine.models import HumanTask, SignPlan, Signer
+from engine.models import HumanTask, Signer, SignPlan
 from engine.models import human_task as ht
 from engine.models import operations as op
 from engine.notifications.service import notify
-from engine.operations._common import Loaded, load_instance, load_task, record, require_open, require_reason, restore
+from engine.operations._common import (
+    Loaded,
+    load_instance,
+    load_task,
+    record,
+    require_open,
+    require_reason,
+    restore,
+)
 from engine.operations.handover import reassign
 from engine.permissions import authorize, run_command
-from engine.signing import clone_task, plan_for
+from engine.signing import clone_task, plan_for, touch
 from engine.subject import Subject
 from engine.views import TaskView
 
@@ -157,7 +165,7 @@ def withdraw(ctx: EngineContext, instance_id: str, subject: Subject, *, reason: 
         plan = session.get(SignPlan, signer.plan_id) if signer and signer.plan_id else None
         if plan is not None and plan.status == op.OPEN:
             created = [_retract_vote(ctx, session, mine, signer)]
-            loaded.instance.updated_at = ctx.clock.now()
+            touch(session, loaded.instance, ctx.clock.now())
             record(ctx, session, subject, "task.withdraw_vote", instance=loaded.instance, task=mine, reason=reason)
             return [TaskView.of(t) for t in created]
         if _acted_after(session, instance_id, mine.seq, mine.spiff_task_id):

@@ -15,7 +15,7 @@ from engine.notifications.service import notify
 from engine.operations._common import load_instance, load_task, record, require_open, restore
 from engine.operations.voting import settle
 from engine.permissions import authorize, run_command
-from engine.signing import WAITING, clone_task, drop_row, open_signer, plan_for, signers_of, start_plan
+from engine.signing import WAITING, clone_task, drop_row, open_signer, plan_for, signers_of, start_plan, touch
 from engine.subject import Subject
 from engine.views import TaskView
 
@@ -98,7 +98,7 @@ def add_signer(ctx: EngineContext, task_id: str, subject: Subject, username: str
             raise Conflict("此步骤不是会签 (step is not a countersign)", task_id=task_id)
         rows = [_add_before(session, task, username, subject, now)] if position == "before" \
             else _add_vote(session, task, username, subject, now)
-        loaded.instance.updated_at = now
+        touch(session, loaded.instance, now)
         session.flush()
         notify(ctx, session, "assigned", [username], instance=loaded.instance, task=task, actor=subject.username)
         record(ctx, session, subject, "task.add_signer", instance=loaded.instance, task=task, reason=reason,
@@ -146,7 +146,7 @@ def remove_signer(ctx: EngineContext, signer_id: str, subject: Subject, *, reaso
             with_row = [s.human_task_id for s in signers_of(session, plan) if s.human_task_id]
             template = row or session.get(HumanTask, with_row[0])
             created = settle(ctx, session, plan, template, instance, loaded.definition, restore(ctx, loaded), now)
-        instance.updated_at = now
+        touch(session, instance, now)
         session.flush()
         record(ctx, session, subject, "task.remove_signer", instance=instance, task=row, reason=reason,
                username=signer.username)

@@ -17,21 +17,25 @@ from engine.context import EngineContext
 from engine.errors import FieldError, ValidationFailed
 from engine.human_tasks import close_task
 from engine.instances import apply_workflow
-from engine.models import Definition, HumanTask, Instance, SignPlan, Signer
+from engine.models import Definition, HumanTask, Instance, Signer, SignPlan
 from engine.models import human_task as ht
 from engine.models import operations as op
 from engine.notifications.service import notify
 from engine.permissions import delegation
-from engine.signing import WAITING, cancel_plan, clone_task, decide, open_signer, signers_of, votes_of
+from engine.signing import (
+    WAITING,
+    acted_key,
+    cancel_plan,
+    clone_task,
+    decide,
+    open_signer,
+    signers_of,
+    touch,
+    votes_of,
+)
 from engine.subject import Subject
 
 VOTE_OUTCOMES = ("approve", "reject")
-
-
-def touch(instance: Instance, now: datetime, session: Session) -> None:
-    """Bump the instance's row_version so concurrent votes on one plan serialize (loser retries)."""
-    instance.updated_at = now
-    session.flush()
 
 
 def finish_plan(ctx: EngineContext, session: Session, plan: SignPlan, outcome: str, instance: Instance,
@@ -42,7 +46,7 @@ def finish_plan(ctx: EngineContext, session: Session, plan: SignPlan, outcome: s
     plan.outcome = outcome
     signers = signers_of(session, plan)
     merged: dict[str, Any] = {}
-    for signer in sorted((s for s in signers if s.acted_at), key=lambda s: (s.acted_at, s.position)):
+    for signer in sorted((s for s in signers if s.acted_at), key=acted_key):
         merged.update(signer.data or {})
     updates = {**merged, "outcome": outcome, f"{plan.node_id}_outcome": outcome,
                f"{plan.node_id}_votes": votes_of(signers)}
@@ -68,7 +72,7 @@ def settle(ctx: EngineContext, session: Session, plan: SignPlan, template: Human
     created = next_in_order(session, plan, template, now)
     if created:
         notify(ctx, session, "assigned", [t.assignee for t in created], instance=instance, task=created[0])
-    touch(instance, now, session)
+    touch(session, instance, now)
     return created
 
 
