@@ -87,7 +87,7 @@ def _may_read(ctx: EngineContext, session: Session, subject: Subject, instance: 
     if instance.initiator == subject.username or _participant(session, subject.username, instance.id):
         return True
     if task is not None:
-        return may_act(ctx, subject, task, "read") or task.completed_by == subject.username
+        return may_act(ctx, subject, task, "read") or subject.username in (task.completed_by, task.assignee)
     open_tasks = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id,
                                                          HumanTask.state == ht.OPEN)).all()
     return any(may_act(ctx, subject, t, "read") for t in open_tasks)
