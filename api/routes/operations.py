@@ -1,7 +1,7 @@
 """Approval operations: /api/tasks/{id}/…, /api/instances/{id}/…, admin and bulk endpoints."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Query, UploadFile
@@ -122,8 +122,8 @@ def comments(instance_id: str, ctx: Ctx, subject: CurrentSubject) -> list[Commen
 
 
 @router.post("/instances/{instance_id}/attachments", response_model=AttachmentOut, status_code=201)
-def upload(instance_id: str, ctx: Ctx, subject: CurrentSubject, file: UploadFile = File(...),
-           task_id: str | None = Form(None)) -> AttachmentOut:
+def upload(instance_id: str, ctx: Ctx, subject: CurrentSubject, file: Annotated[UploadFile, File()],
+           task_id: Annotated[str | None, Form()] = None) -> AttachmentOut:
     content = file.file.read(ctx.settings.upload_max_bytes + 1)
     view = engine.add_attachment(ctx, instance_id, subject, file.filename or "", content, task_id=task_id)
     return AttachmentOut.model_validate(view, from_attributes=True)

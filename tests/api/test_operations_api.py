@@ -1,10 +1,9 @@
 """The operation endpoints end to end: status codes, shapes and the one error translation point."""
 from __future__ import annotations
 
+from engine import Subject
 from tests.api.conftest import USERS, as_user
 from tests.conftest import DATA
-
-from engine import Subject
 
 USERS.update({n: Subject(n) for n in ("e1", "e2", "e3", "archivist")})
 

@@ -7,8 +7,17 @@ import pytest
 
 from engine import complete_task, get_instance, get_task, list_signers, verify_audit_chain
 from engine.errors import Conflict, PermissionDenied, ValidationFailed
-from tests.engine.operations.helpers import ALICE, ARCHIVIST, EXPERTS, open_nodes, ready_spiff_tasks, reopened, \
-    start, states, task_of
+from tests.engine.operations.helpers import (
+    ALICE,
+    ARCHIVIST,
+    EXPERTS,
+    open_nodes,
+    ready_spiff_tasks,
+    reopened,
+    start,
+    states,
+    task_of,
+)
 
 E1, E2, E3 = EXPERTS["e1"], EXPERTS["e2"], EXPERTS["e3"]
 

@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from engine import complete_task, list_notifications, mark_read, notify_overdue, send_back, unread_count, urge
+from engine import list_notifications, mark_read, notify_overdue, send_back, unread_count, urge
 from engine.jobs.queue import handler_for
 from engine.models import Job
 from engine.notifications.channels import DeliveryFailed, after_quiet_hours
 from engine.notifications.templates import render
-from tests.engine.operations.helpers import ALICE, EXPERTS, HEAD, start, task_of
+from tests.engine.operations.helpers import ALICE, EXPERTS, start, task_of
 
 E1 = EXPERTS["e1"]
 

@@ -31,8 +31,18 @@ from engine import (
 )
 from engine.errors import Conflict, PermissionDenied, RateLimited, ValidationFailed
 from engine.models import AuditRecord
-from tests.engine.operations.helpers import ADMIN, ALICE, ARCHIVIST, EXPERTS, FINANCE, HEAD, STRANGER, open_nodes, \
-    start, task_of
+from tests.engine.operations.helpers import (
+    ADMIN,
+    ALICE,
+    ARCHIVIST,
+    EXPERTS,
+    FINANCE,
+    HEAD,
+    STRANGER,
+    open_nodes,
+    start,
+    task_of,
+)
 
 E1, E2 = EXPERTS["e1"], EXPERTS["e2"]
 PDF = b"%PDF-1.7\n" + b"x" * 100

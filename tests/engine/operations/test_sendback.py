@@ -6,8 +6,18 @@ import pytest
 
 from engine import complete_task, get_instance, get_task, send_back, timeline, withdraw
 from engine.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from tests.engine.operations.helpers import ALICE, EXPERTS, FINANCE, HEAD, MEDICAL, open_nodes, reopened, start, \
-    states, task_of
+from tests.engine.operations.helpers import (
+    ALICE,
+    EXPERTS,
+    FINANCE,
+    HEAD,
+    MEDICAL,
+    open_nodes,
+    reopened,
+    start,
+    states,
+    task_of,
+)
 
 E1, E2, E3 = EXPERTS["e1"], EXPERTS["e2"], EXPERTS["e3"]
 

@@ -19,8 +19,21 @@ from engine import (
     unclaim_task,
 )
 from engine.errors import Conflict, PermissionDenied, ValidationFailed
-from tests.engine.operations.helpers import ADMIN, ALICE, EXPERTS, FINANCE, HEAD, HEAD2, MEDICAL, STRANGER, open_nodes, \
-    reopened, start, states, task_of
+from tests.engine.operations.helpers import (
+    ADMIN,
+    ALICE,
+    EXPERTS,
+    FINANCE,
+    HEAD,
+    HEAD2,
+    MEDICAL,
+    STRANGER,
+    open_nodes,
+    reopened,
+    start,
+    states,
+    task_of,
+)
 
 E1, E2, E3, E4 = (EXPERTS[n] for n in ("e1", "e2", "e3", "e4"))
 
