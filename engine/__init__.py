@@ -14,6 +14,35 @@ from engine.definitions import (
 from engine.errors import Diagnostic
 from engine.instances import find_instances, get_instance, start_instance
 from engine.maintenance import check_consistency, migrate_database, verify_audit_chain
+
+# ---- approval operations, permissions and notifications (docs/OPERATIONS.md) ----
+from engine.notifications.service import list_notifications, mark_read, notify_overdue, unread_count
+from engine.operations.admin import (
+    BulkResult,
+    admin_approve,
+    admin_reassign,
+    admin_reset,
+    admin_skip,
+    bulk_approve,
+    bulk_reassign,
+)
+from engine.operations.claims import claim_task, unclaim_task
+from engine.operations.comments import (
+    AttachmentView,
+    CommentView,
+    TimelineEntry,
+    add_attachment,
+    add_comment,
+    list_attachments,
+    list_comments,
+    read_attachment,
+    timeline,
+)
+from engine.operations.handover import delegate_task, transfer_task
+from engine.operations.reminders import URGENT_PRIORITY, cc, list_cc, urge
+from engine.operations.sendback import send_back, withdraw
+from engine.operations.signers import SignerView, add_signer, list_signers, remove_signer
+from engine.permissions import authorize
 from engine.subject import Subject
 from engine.tasks import CompleteResult, complete_task, get_task, list_tasks
 from engine.views import InstanceView, TaskDetail, TaskView
@@ -79,4 +108,12 @@ __all__ = [
     "start_inline_worker",
     "tick",
     "verify_signature",
+]
+__all__ += [
+    "URGENT_PRIORITY", "AttachmentView", "BulkResult", "CommentView", "SignerView", "TimelineEntry",
+    "add_attachment", "add_comment", "add_signer", "admin_approve", "admin_reassign", "admin_reset", "admin_skip",
+    "authorize", "bulk_approve", "bulk_reassign", "cc", "claim_task", "delegate_task", "list_attachments",
+    "list_cc", "list_comments", "list_notifications", "list_signers", "mark_read", "notify_overdue",
+    "read_attachment", "remove_signer", "send_back", "timeline", "transfer_task", "unclaim_task",
+    "unread_count", "urge", "withdraw",
 ]

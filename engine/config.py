@@ -33,6 +33,15 @@ class Settings(BaseSettings):
     api_signature_max_age_seconds: int = 1800
     upload_max_bytes: int = 20 * 1024 * 1024
     inline_worker: bool = True
+    # Approval operations and notifications (docs/OPERATIONS.md)
+    admin_roles: tuple[str, ...] = ("admin", "process_admin")
+    urge_interval_minutes: int = 30
+    upload_extensions: tuple[str, ...] = ("pdf", "png", "jpg", "jpeg", "docx", "xlsx", "doc", "xls")
+    # channel name -> webhook URL; channels: sms, wecom, dingtalk (in-app is always on)
+    notify_channels: dict[str, str] = {}
+    notify_max_attempts: int = 8
+    quiet_hours: str = "22:00-07:00"  # local time; non-urgent channel messages wait until the end
+    timezone: str = "Asia/Shanghai"
     sql_echo: bool = False
     # Background work (engine/jobs, timers, messages, connectors, webhooks)
     job_lease_seconds: float = 300.0

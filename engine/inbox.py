@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import Select, and_, exists, or_, select
 
-from engine.models import HumanTask, TaskCandidate
+from engine.models import Grant, HumanTask, Instance, TaskCandidate
 from engine.models import human_task as ht
 from engine.subject import Subject
 
@@ -25,3 +25,10 @@ def visible_tasks(subject: Subject, *, state: str = ht.OPEN) -> Select[tuple[Hum
         return query.where(or_(HumanTask.assignee == subject.username,
                                and_(HumanTask.assignee.is_(None), candidate_filter(subject))))
     return query.where(HumanTask.completed_by == subject.username)
+
+
+def cc_instances(subject: Subject) -> Select[tuple[Instance]]:
+    """Instances copied to the subject (抄送我的): an active CC grant, newest first."""
+    granted = select(Grant.instance_id).where(Grant.grantee == subject.username, Grant.kind == "cc",
+                                              Grant.revoked_at.is_(None))
+    return select(Instance).where(Instance.id.in_(granted)).order_by(Instance.created_at.desc(), Instance.id)

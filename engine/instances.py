@@ -16,6 +16,8 @@ from engine.errors import NotFound
 from engine.human_tasks import render_title, sync_human_tasks
 from engine.models import Definition, HumanTask, Instance
 from engine.models import instance as inst
+from engine.notifications.service import notify, notify_assigned
+from engine.signing import materialise
 from engine.views import InstanceView
 
 log = logging.getLogger("engine.instance")
@@ -46,11 +48,19 @@ def apply_workflow(ctx: EngineContext, session: Session, instance: Instance, def
     instance.updated_at = now
     data = runtime.data(workflow)
     instance.title = render_title(definition.attributes.get("title"), data, definition.name)
-    if runtime.is_completed(workflow):
+    finished = runtime.is_completed(workflow) and instance.status != inst.COMPLETED
+    if finished:
         instance.status = inst.COMPLETED
         instance.ended_at = now
     session.flush()
-    created = sync_human_tasks(session, runtime, instance, runtime.ready_steps(workflow), now)
+    ready = runtime.ready_steps(workflow)
+    created = sync_human_tasks(session, runtime, instance, ready, now)
+    # Countersign steps become sign plans (one row per signer); stale plans and holds are cancelled.
+    created = materialise(session, runtime, instance, ready, created, now)
+    notify_assigned(ctx, session, instance, created)
+    if finished:
+        notify(ctx, session, "completed", [instance.initiator], instance=instance,
+               extra={"outcome": data.get("outcome")})
     schedule_background_work(ctx, session, instance, workflow)  # timers, connectors, messages, SLA, webhooks
     return created
 

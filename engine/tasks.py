@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from engine import audit
 from engine.bpmn.runtime import ReadyStep
 from engine.context import EngineContext
-from engine.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
+from engine.errors import Conflict, FieldError, NotFound, ValidationFailed
 from engine.forms import Form, StepPermissions, accept_submission, visible_data, visible_schema
 from engine.human_tasks import close_task
 from engine.inbox import visible_tasks
@@ -18,6 +18,8 @@ from engine.instances import _view, apply_workflow
 from engine.models import Definition, HumanTask, Instance
 from engine.models import human_task as ht
 from engine.models import instance as inst
+from engine.operations.voting import intercept
+from engine.permissions import authorize, run_command
 from engine.subject import Subject
 from engine.views import InstanceView, TaskDetail, TaskView
 
@@ -32,7 +34,10 @@ class CompleteResult:
 
 
 def may_act(subject: Subject, task: HumanTask) -> bool:
-    """Assignee, named candidate, or holder of a candidate role in the task's institution."""
+    """Assignee, named candidate, or holder of a candidate role (kept for callers without a context).
+
+    Commands use `engine.permissions.authorize`, which adds grants, admins and the pluggable policy.
+    """
     if task.assignee:
         return task.assignee == subject.username
     if subject.username in (task.candidate_users or []):
@@ -75,11 +80,9 @@ def _step(ctx: EngineContext, instance: Instance, definition: Definition, task: 
 
 def get_task(ctx: EngineContext, task_id: str, subject: Subject) -> TaskDetail:
     """A task as the subject may see it (hidden fields removed server-side)."""
-    with ctx.db.unit_of_work() as session:
+    def command(session: Session) -> TaskDetail:
         task, instance, definition = _load(ctx, session, task_id)
-        if not may_act(subject, task) and task.completed_by != subject.username \
-                and instance.initiator != subject.username:
-            raise PermissionDenied("无权查看此任务 (not allowed to read this task)", task_id=task_id)
+        authorize(ctx, session, subject, "read", task=task, instance=instance)
         form = _form(definition, task.form_key)
         extensions = definition.steps.get(task.node_id, {}).get("extensions", {})
         perms = StepPermissions.from_step(task.node_id, extensions, form)
@@ -97,6 +100,8 @@ def get_task(ctx: EngineContext, task_id: str, subject: Subject) -> TaskDetail:
             readonly=sorted(perms.readonly),
             instance=_view(session, instance),
         )
+
+    return run_command(ctx, command)
 
 
 def complete_task(
@@ -119,8 +124,7 @@ def complete_task(
         task, instance, definition = _load(ctx, session, task_id)
         if task.state != ht.OPEN or instance.status != inst.RUNNING:
             raise Conflict("任务已处理 (task already handled)", task_id=task_id, state=task.state)
-        if not may_act(subject, task):
-            raise PermissionDenied("无权办理此任务 (not allowed to complete this task)", task_id=task_id)
+        authorize(ctx, session, subject, "complete", task=task, instance=instance)
         workflow, step = _step(ctx, instance, definition, task)
         outcomes = list(step.extensions.get("outcomes") or DEFAULT_OUTCOMES)
         if outcome is not None and outcome not in outcomes:
@@ -129,6 +133,10 @@ def complete_task(
         form = _form(definition, task.form_key)
         perms = StepPermissions.from_step(task.node_id, step.extensions, form)
         accepted = accept_submission(form, perms, step.data, submitted)
+        special = intercept(ctx, session, task=task, instance=instance, definition=definition, workflow=workflow,
+                            subject=subject, outcome=outcome, accepted=accepted, reason=reason)
+        if special is not None:  # countersign vote, 加签-before signer, or delegate
+            return CompleteResult(_view(session, instance), [TaskView.of(t) for t in special])
         updates = {**accepted, "outcome": outcome, f"{task.node_id}_outcome": outcome}
         ctx.runtime.complete_step(workflow, step.task_id, updates)
         now = ctx.clock.now()
@@ -139,6 +147,6 @@ def complete_task(
                      details={"node_id": task.node_id, "outcome": outcome})
         return CompleteResult(_view(session, instance), [TaskView.of(t) for t in created])
 
-    result = ctx.db.run(command, retries=ctx.settings.command_retries)
+    result = run_command(ctx, command)
     log.info("completed", extra={"task_id": task_id, "instance_id": result.instance.id})
     return result

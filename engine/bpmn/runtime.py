@@ -131,7 +131,7 @@ class BpmnRuntime:
     def make_parser_check(self, files: dict[str, bytes]) -> None:
         """Parse every executable process (used by deploy-time validation)."""
         parser = self.make_parser(files)
-        for pid, process_parser in parser.process_parsers.items():
+        for pid, process_parser in list(parser.process_parsers.items()):  # get_spec adds subprocesses
             if process_parser.process_executable:
                 parser.get_spec(pid)
                 parser.get_subprocess_specs(pid)
@@ -164,15 +164,13 @@ class BpmnRuntime:
         compact_workflow(workflow)
 
     def ready_steps(self, workflow: BpmnWorkflow) -> list[ReadyStep]:
-        steps = []
-        for task in workflow.get_tasks(state=TaskState.READY):
-            if _is_user_step(task.task_spec):
-                steps.append(self._ready_step(task))
-        for subprocess in workflow.subprocesses.values():
-            for task in subprocess.get_tasks(state=TaskState.READY):
-                if _is_user_step(task.task_spec):
-                    steps.append(self._ready_step(task))
-        return steps
+        # BpmnTaskIterator already descends into subprocesses; dedupe so each task appears once.
+        steps: dict[str, ReadyStep] = {}
+        for wf in (workflow, *workflow.subprocesses.values()):
+            for task in wf.get_tasks(state=TaskState.READY):
+                if _is_user_step(task.task_spec) and str(task.id) not in steps:
+                    steps[str(task.id)] = self._ready_step(task)
+        return list(steps.values())
 
     @staticmethod
     def _ready_step(task: Any) -> ReadyStep:

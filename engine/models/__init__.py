@@ -5,6 +5,8 @@ from engine.models.definition import Definition
 from engine.models.human_task import HumanTask, TaskCandidate
 from engine.models.instance import Instance
 from engine.models.job import Job
+from engine.models.notification import Notification
+from engine.models.operations import Attachment, Comment, Grant, Signer, SignPlan
 
 # Background work (timers, messages, connectors, incidents, webhooks)
 from engine.models.incident import Incident
@@ -12,5 +14,8 @@ from engine.models.message import MessageRecord, MessageWait
 from engine.models.task_sla import TaskSla
 from engine.models.webhook import WebhookSubscription
 
-__all__ = ["AuditRecord", "Base", "Definition", "HumanTask", "Instance", "Job", "TaskCandidate",
-           "Incident", "MessageRecord", "MessageWait", "TaskSla", "WebhookSubscription"]
+__all__ = [
+    "Attachment", "AuditRecord", "Base", "Comment", "Definition", "Grant", "HumanTask", "Incident", "Instance", "Job",
+    "MessageRecord", "MessageWait", "Notification", "SignPlan", "Signer", "TaskCandidate", "TaskSla",
+    "WebhookSubscription",
+]

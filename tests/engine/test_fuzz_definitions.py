@@ -13,7 +13,7 @@ from engine.errors import Diagnostic, InvalidDefinition
 from tests.conftest import DATA
 
 ROOT = Path(__file__).resolve().parents[2]
-SEEDS = [DATA / "approval.bpmn", DATA / "parallel.bpmn", ROOT / "processes" / "approvals" / "guest_meal.bpmn"]
+SEEDS = [DATA / "approval.bpmn", DATA / "parallel_review.bpmn", ROOT / "processes" / "approvals" / "guest_meal.bpmn"]
 HOSTILE = [b"${amount > 1}", b"__import__('os')", b"().__class__", b"\x00\xff", b"<!ENTITY x SYSTEM 'file:///etc/passwd'>",
            b"&x;", b"]]>", b"\"'><script>", "中文".encode(), b"P3Q", b"ratio:5/2", b"9" * 400]
 REPR = re.compile(r"object at 0x[0-9a-f]+")

@@ -16,10 +16,18 @@ EXPECTED = {
     "list_definitions", "list_tasks", "migrate_database", "open_engine", "start_instance",
     "validate_definition", "verify_audit_chain",
 }
+OPERATIONS = {
+    "URGENT_PRIORITY", "AttachmentView", "BulkResult", "CommentView", "SignerView", "TimelineEntry",
+    "add_attachment", "add_comment", "add_signer", "admin_approve", "admin_reassign", "admin_reset", "admin_skip",
+    "authorize", "bulk_approve", "bulk_reassign", "cc", "claim_task", "delegate_task", "list_attachments",
+    "list_cc", "list_comments", "list_notifications", "list_signers", "mark_read", "notify_overdue",
+    "read_attachment", "remove_signer", "send_back", "timeline", "transfer_task", "unclaim_task",
+    "unread_count", "urge", "withdraw",
+}
 
 
 def test_public_names_are_pinned():
-    assert set(engine.__all__) >= EXPECTED
+    assert set(engine.__all__) >= EXPECTED | OPERATIONS
     for name in engine.__all__:
         assert hasattr(engine, name), name
 
@@ -34,9 +42,15 @@ def _imports(path: Path) -> set[str]:
     return found
 
 
+# Jinja2 is allowed for message templates only (not page code), in this one module.
+JINJA_ALLOWED = {"engine/notifications/templates.py"}
+
+
 def test_engine_never_imports_the_web_layer():
     offenders = {str(p.relative_to(ROOT)): _imports(p) & set(FORBIDDEN)
                  for p in (ROOT / "engine").rglob("*.py")}
+    for name in JINJA_ALLOWED:
+        offenders[name] = offenders.get(name, set()) - {"jinja2"}
     assert {k: v for k, v in offenders.items() if v} == {}
 
 

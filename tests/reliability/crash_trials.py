@@ -22,7 +22,7 @@ from sqlalchemy import text
 import engine
 
 DRIVER = Path(__file__).with_name("crash_driver.py")
-BPMN = Path(__file__).resolve().parents[1] / "engine" / "data" / "parallel.bpmn"
+BPMN = Path(__file__).resolve().parents[1] / "engine" / "data" / "parallel_review.bpmn"
 
 
 def prepare(url: str) -> engine.EngineContext:

@@ -20,7 +20,7 @@ BRANCHES = {"review_a", "review_b", "review_c", "review_d"}
 
 @pytest.mark.commits
 def test_hundred_clients_on_parallel_branches_lose_and_duplicate_nothing(ctx):
-    deploy(ctx, read_bundle("parallel.bpmn"), actor="admin")
+    deploy(ctx, read_bundle("parallel_review.bpmn"), actor="admin")
     instances = [start_instance(ctx, "parallel_review", initiator="a", institution="h1") for _ in range(25)]
     work = [(doctor, task.id) for inst in instances for task in inst.open_tasks for doctor in random.sample(DOCTORS, 2)]
     random.Random(7).shuffle(work)

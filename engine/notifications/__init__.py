@@ -1,0 +1,1 @@
+"""Notification centre: in-app rows (always) plus HTTP channel messages delivered as `notify` jobs."""

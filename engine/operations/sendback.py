@@ -1,0 +1,190 @@
+"""退回 (send back) and 撤回 (withdraw): rewind the workflow to a completed step on the path taken.
+
+Both keep full history in our tables: the rows of the earlier round stay (completed), the rows of
+the dropped part are cancelled, and the step sent back to gets a new row (round 2) prefilled with
+the current data. Spiff's reset is guarded by engine/bpmn/rewind.py (path steps only).
+"""
+from __future__ import annotations
+
+import copy
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine.bpmn.rewind import path_steps, reset_to
+from engine.context import EngineContext
+from engine.errors import Conflict, NotFound
+from engine.human_tasks import close_task
+from engine.instances import apply_workflow
+from engine.models import HumanTask, Signer, SignPlan
+from engine.models import human_task as ht
+from engine.models import operations as op
+from engine.notifications.service import notify
+from engine.operations._common import (
+    Loaded,
+    load_instance,
+    load_task,
+    record,
+    require_open,
+    require_reason,
+    restore,
+)
+from engine.operations.handover import reassign
+from engine.permissions import authorize, run_command
+from engine.signing import clone_task, plan_for, touch
+from engine.subject import Subject
+from engine.views import TaskView
+
+APPLICANT, PREVIOUS = "applicant", "previous"
+
+
+def _completed_row(session: Session, instance_id: str, spiff_task_id: str) -> HumanTask | None:
+    return session.scalar(select(HumanTask).where(
+        HumanTask.instance_id == instance_id, HumanTask.spiff_task_id == spiff_task_id,
+        HumanTask.state == ht.COMPLETED).order_by(HumanTask.seq.desc()).limit(1))
+
+
+def _choose(session: Session, loaded: Loaded, workflow: Any, from_spiff_id: str, target: str) -> tuple[str, str]:
+    """Resolve "applicant" / "previous" / a node id to (spiff task id, who acted there last)."""
+    steps = [s for s in path_steps(workflow, from_spiff_id)
+             if s.task_id != from_spiff_id and _completed_row(session, loaded.instance.id, s.task_id)]
+    if target == APPLICANT:
+        steps = [s for s in steps if _completed_row(session, loaded.instance.id, s.task_id).completed_by
+                 == loaded.instance.initiator] or steps[-1:]
+    elif target != PREVIOUS:
+        steps = [s for s in steps if s.node_id == target]
+    if not steps:
+        raise Conflict("目标步骤不在已走过的路径上 (target step is not on the path taken)", target=target)
+    chosen = steps[-1] if target == APPLICANT else steps[0]
+    return chosen.task_id, _completed_row(session, loaded.instance.id, chosen.task_id).completed_by
+
+
+def rewind(ctx: EngineContext, session: Session, loaded: Loaded, workflow: Any, from_spiff_id: str,
+           target_spiff_id: str, assign_to: str | None, marks: dict[str, Any]) -> tuple[list[HumanTask], list[str]]:
+    """Reset to the target step, re-run to the wait states, persist; the new row goes to `assign_to`.
+
+    Returns:
+        The newly open tasks and the ids of tasks cancelled by the rewind (other votes, sibling branches).
+    """
+    data = copy.deepcopy(dict(workflow.get_task_from_id(UUID(from_spiff_id)).data))
+    open_before = set(session.scalars(select(HumanTask.id).where(
+        HumanTask.instance_id == loaded.instance.id, HumanTask.state == ht.OPEN)).all())
+    reset_to(workflow, from_spiff_id, target_spiff_id, {**data, **marks})
+    ctx.runtime.advance(workflow)
+    created = apply_workflow(ctx, session, loaded.instance, loaded.definition, workflow)
+    for row in created:
+        if row.spiff_task_id == target_spiff_id and assign_to and plan_for(session, row) is None:
+            reassign(session, row, assign_to)
+    cancelled = sorted(i for i in open_before if session.get(HumanTask, i).state != ht.OPEN)
+    return created, cancelled
+
+
+def send_back(ctx: EngineContext, task_id: str, subject: Subject, *, target: str = PREVIOUS,
+              reason: str) -> list[TaskView]:
+    """退回: return the instance to the applicant, the previous step or a chosen earlier step.
+
+    Args:
+        target: "applicant", "previous", or the node id of a completed step on the path taken.
+        reason: mandatory; shown to the person who gets the task back.
+
+    Out of a countersign the other votes are cancelled; across a parallel split the reset drops the
+    sibling branches (their open tasks are cancelled) and the split runs again; a target inside the
+    same branch leaves the sibling branch untouched. The step sent back to gets a new task for the
+    person who did it last, prefilled with the current data.
+
+    Raises:
+        AccessDenied, Conflict (target not on the path, task not open), ValidationFailed (no reason).
+    """
+    reason = require_reason(reason)
+
+    def command(session: Session) -> list[TaskView]:
+        loaded = load_task(session, task_id)
+        task = loaded.task
+        require_open(task, loaded.instance)
+        authorize(ctx, session, subject, "send_back", task=task, instance=loaded.instance)
+        workflow = restore(ctx, loaded)
+        target_id, previous_actor = _choose(session, loaded, workflow, task.spiff_task_id, target)
+        close_task(session, task, actor=subject.username, outcome="sent_back", data={}, now=ctx.clock.now())
+        created, cancelled = rewind(ctx, session, loaded, workflow, task.spiff_task_id, target_id, previous_actor,
+                                    {"outcome": "sent_back", "sent_back_by": subject.username,
+                                     "sent_back_reason": reason})
+        for row in created:
+            notify(ctx, session, "sent_back", [row.assignee or previous_actor], instance=loaded.instance,
+                   task=row, actor=subject.username, reason=reason)
+        record(ctx, session, subject, "task.send_back", instance=loaded.instance, task=task, reason=reason,
+               target=target, node_id=task.node_id, cancelled=cancelled)
+        return [TaskView.of(t) for t in created]
+
+    return run_command(ctx, command)
+
+
+def _acted_after(session: Session, instance_id: str, seq: int, spiff_id: str) -> bool:
+    later = select(func.count()).select_from(HumanTask).where(
+        HumanTask.instance_id == instance_id, HumanTask.seq > seq, HumanTask.state == ht.COMPLETED)
+    votes = select(func.count()).select_from(Signer).join(SignPlan, SignPlan.id == Signer.plan_id).where(
+        Signer.instance_id == instance_id, SignPlan.spiff_task_id != spiff_id, Signer.acted_at.is_not(None),
+        SignPlan.status == op.OPEN)
+    return bool(session.scalar(later)) or bool(session.scalar(votes))
+
+
+def _retract_vote(ctx: EngineContext, session: Session, row: HumanTask, signer: Signer) -> HumanTask:
+    """A countersign that is still open: my vote goes back to "not voted" and I get the task again."""
+    now = ctx.clock.now()
+    row.state = "withdrawn"
+    signer.state, signer.outcome, signer.data, signer.acted_at = op.OPEN, None, None, None
+    new = clone_task(session, row, signer.username, now)
+    signer.human_task_id = new.id
+    return new
+
+
+def withdraw(ctx: EngineContext, instance_id: str, subject: Subject, *, reason: str = "") -> list[TaskView]:
+    """撤回: take back my latest submission or approval while nobody after me has acted.
+
+    The applicant withdraws the application; an approver withdraws their approval (inside a running
+    countersign only their vote is retracted). Tasks opened after mine are cancelled and I get my
+    step back, prefilled.
+
+    Raises:
+        NotFound (nothing to withdraw), AccessDenied, Conflict (the next step was already acted on).
+    """
+
+    def command(session: Session) -> list[TaskView]:
+        loaded = load_instance(session, instance_id)
+        mine = session.scalar(select(HumanTask).where(
+            HumanTask.instance_id == instance_id, HumanTask.completed_by == subject.username,
+            HumanTask.state == ht.COMPLETED, HumanTask.outcome.is_distinct_from("sent_back"))
+            .order_by(HumanTask.seq.desc()).limit(1))
+        if mine is None:
+            raise NotFound("没有可撤回的办理记录 (nothing of yours to withdraw)", instance_id=instance_id)
+        authorize(ctx, session, subject, "withdraw", task=mine, instance=loaded.instance, owner=mine.completed_by)
+        if loaded.instance.status != "running":
+            raise Conflict("流程已结束 (instance is not running)", instance_id=instance_id)
+        signer = session.scalar(select(Signer).where(Signer.human_task_id == mine.id))
+        plan = session.get(SignPlan, signer.plan_id) if signer and signer.plan_id else None
+        if plan is not None and plan.status == op.OPEN:
+            created = [_retract_vote(ctx, session, mine, signer)]
+            touch(session, loaded.instance, ctx.clock.now())
+            record(ctx, session, subject, "task.withdraw_vote", instance=loaded.instance, task=mine, reason=reason)
+            return [TaskView.of(t) for t in created]
+        if _acted_after(session, instance_id, mine.seq, mine.spiff_task_id):
+            raise Conflict("下一步已处理，不能撤回 (the next step was already acted on)", instance_id=instance_id)
+        workflow = restore(ctx, loaded)
+        frontier = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id,
+                                                           HumanTask.state.in_([ht.OPEN, "waiting"]))).all()
+        after_mine = [r for r in frontier
+                      if mine.spiff_task_id in {s.task_id for s in path_steps(workflow, r.spiff_task_id)}]
+        if not after_mine:
+            raise Conflict("没有可撤回的后续步骤 (nothing open after your step)", instance_id=instance_id)
+        created, cancelled = rewind(ctx, session, loaded, workflow, after_mine[0].spiff_task_id,
+                                    mine.spiff_task_id, subject.username, {"withdrawn_by": subject.username})
+        for row in frontier:
+            if row.id in cancelled:
+                notify(ctx, session, "withdrawn", [row.assignee or ""], instance=loaded.instance, task=row,
+                       actor=subject.username)
+        record(ctx, session, subject, "task.withdraw", instance=loaded.instance, task=mine, reason=reason,
+               cancelled=cancelled)
+        return [TaskView.of(t) for t in created]
+
+    return run_command(ctx, command)

@@ -1,0 +1,174 @@
+"""加签 (before me / after me / into a running countersign) and 减签 (remove a signer who has not acted)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.context import EngineContext
+from engine.errors import Conflict, FieldError, NotFound, ValidationFailed
+from engine.models import HumanTask, Signer
+from engine.models import human_task as ht
+from engine.models import operations as op
+from engine.notifications.service import notify
+from engine.operations._common import load_instance, load_task, record, require_open, restore
+from engine.operations.voting import settle
+from engine.permissions import authorize, run_command
+from engine.signing import WAITING, clone_task, drop_row, open_signer, plan_for, signers_of, start_plan, touch
+from engine.subject import Subject
+from engine.views import TaskView
+
+POSITIONS = ("before", "after", "countersign")
+
+
+@dataclass(frozen=True)
+class SignerView:
+    id: str
+    username: str
+    kind: str
+    position: int
+    state: str
+    outcome: str | None
+    task_id: str | None
+    added_by: str
+
+
+def _view(s: Signer) -> SignerView:
+    return SignerView(s.id, s.username, s.kind, s.position, s.state, s.outcome, s.human_task_id, s.added_by)
+
+
+def _add_before(session: Session, task: HumanTask, username: str, subject: Subject, now) -> HumanTask:
+    row = clone_task(session, task, username, now)
+    session.add(Signer(instance_id=task.instance_id, kind=op.BEFORE, username=username, human_task_id=row.id,
+                       waiting_task_id=task.id, state=op.OPEN, added_by=subject.username, created_at=now))
+    task.state = WAITING  # out of my inbox until they have acted
+    return row
+
+
+def _add_vote(session: Session, task: HumanTask, username: str, subject: Subject, now) -> list[HumanTask]:
+    plan = plan_for(session, task)
+    if plan is None:  # a plain step becomes "me, then them" (依次)
+        _, rows = start_plan(session, task, "sequential", 1, 1, [task.assignee or subject.username, username],
+                             now, added_by=subject.username)
+        return [r for r in rows if r.id != task.id]
+    signers = signers_of(session, plan)
+    if any(s.username == username and s.state in (op.OPEN, op.PENDING) for s in signers):
+        raise Conflict("该人员已在会签中 (already a signer)", username=username)
+    mine = next((s for s in signers if s.human_task_id == task.id), None)
+    position = (mine.position + 1) if mine else max(s.position for s in signers) + 1
+    if plan.rule == "sequential":
+        for s in signers:
+            if s.position >= position:
+                s.position += 1
+    signer = Signer(instance_id=task.instance_id, plan_id=plan.id, username=username, position=position,
+                    added_by=subject.username, created_at=now)
+    session.add(signer)
+    session.flush()
+    return [] if plan.rule == "sequential" else [open_signer(session, signer, task, now)]
+
+
+def add_signer(ctx: EngineContext, task_id: str, subject: Subject, username: str, *, position: str = "after",
+               reason: str = "") -> list[TaskView]:
+    """Add a signer to the subject's open task.
+
+    Args:
+        position: "before" (my task waits until they have acted; their opinion is recorded and the task
+            returns to me), "after" (the step needs my approval and then theirs; on a countersign the same
+            as "countersign", in sequential order right after me), "countersign" (another vote in the
+            running countersign; its rule is re-evaluated over the new signer set).
+
+    Returns:
+        The tasks opened for the new signer (empty when they wait for their turn).
+
+    Raises:
+        AccessDenied, Conflict (task not open, already a signer), ValidationFailed (bad position or user).
+    """
+    if position not in POSITIONS or not username or username == subject.username:
+        raise ValidationFailed("加签参数无效 (invalid signer)",
+                               [FieldError("/position" if position not in POSITIONS else "/username", "无效")])
+
+    def command(session: Session) -> list[TaskView]:
+        loaded = load_task(session, task_id)
+        task, now = loaded.task, ctx.clock.now()
+        require_open(task, loaded.instance)
+        authorize(ctx, session, subject, "add_signer", task=task, instance=loaded.instance)
+        restore(ctx, loaded)  # the step must still exist in the workflow
+        if position == "countersign" and plan_for(session, task) is None:
+            raise Conflict("此步骤不是会签 (step is not a countersign)", task_id=task_id)
+        rows = [_add_before(session, task, username, subject, now)] if position == "before" \
+            else _add_vote(session, task, username, subject, now)
+        touch(session, loaded.instance, now)
+        session.flush()
+        notify(ctx, session, "assigned", [username], instance=loaded.instance, task=task, actor=subject.username)
+        record(ctx, session, subject, "task.add_signer", instance=loaded.instance, task=task, reason=reason,
+               username=username, position=position)
+        return [TaskView.of(r) for r in rows]
+
+    return run_command(ctx, command)
+
+
+def remove_signer(ctx: EngineContext, signer_id: str, subject: Subject, *, reason: str = "") -> list[TaskView]:
+    """减签: remove a signer who has not acted. Allowed to whoever added them, and to admins.
+
+    The plan's rule is re-evaluated over the remaining signers (this may decide the step).
+
+    Returns:
+        Tasks newly opened as a consequence (next sequential signer, or the following step).
+
+    Raises:
+        NotFound, AccessDenied, Conflict (already acted, or the last signer).
+    """
+
+    def command(session: Session) -> list[TaskView]:
+        signer = session.get(Signer, signer_id)
+        if signer is None:
+            raise NotFound("会签人不存在 (signer not found)", signer_id=signer_id)
+        row = session.get(HumanTask, signer.human_task_id) if signer.human_task_id else None
+        loaded = load_instance(session, signer.instance_id)
+        instance = loaded.instance
+        authorize(ctx, session, subject, "remove_signer", task=row, instance=instance, owner=signer.added_by)
+        if signer.state not in (op.OPEN, op.PENDING) or instance.status != "running":
+            raise Conflict("只能减去尚未处理的人 (signer has already acted)", signer_id=signer_id)
+        now, created = ctx.clock.now(), []
+        signer.state = op.REMOVED
+        if row is not None and row.state == ht.OPEN:
+            drop_row(session, row, now)
+        if signer.kind == op.BEFORE:
+            held = session.get(HumanTask, signer.waiting_task_id)
+            if held is not None and held.state == WAITING:
+                held.state = ht.OPEN
+        else:
+            plan = session.get(op.SignPlan, signer.plan_id)
+            active = [s for s in signers_of(session, plan) if s.state not in (op.REMOVED, op.CANCELLED)]
+            if not active:
+                raise Conflict("至少保留一名会签人 (cannot remove the last signer)", signer_id=signer_id)
+            with_row = [s.human_task_id for s in signers_of(session, plan) if s.human_task_id]
+            template = row or session.get(HumanTask, with_row[0])
+            created = settle(ctx, session, plan, template, instance, loaded.definition, restore(ctx, loaded), now)
+        touch(session, instance, now)
+        session.flush()
+        record(ctx, session, subject, "task.remove_signer", instance=instance, task=row, reason=reason,
+               username=signer.username)
+        return [TaskView.of(t) for t in created]
+
+    return run_command(ctx, command)
+
+
+def list_signers(ctx: EngineContext, task_id: str, subject: Subject) -> list[SignerView]:
+    """The signers of the task's step (votes and 加签 holds), in order."""
+
+    def command(session: Session) -> list[SignerView]:
+        loaded = load_task(session, task_id)
+        authorize(ctx, session, subject, "read", task=loaded.task, instance=loaded.instance)
+        plans = select(op.SignPlan.id).where(op.SignPlan.instance_id == loaded.instance.id,
+                                             op.SignPlan.spiff_task_id == loaded.task.spiff_task_id)
+        holds = select(HumanTask.id).where(HumanTask.instance_id == loaded.instance.id,
+                                           HumanTask.spiff_task_id == loaded.task.spiff_task_id)
+        rows = session.scalars(select(Signer).where(
+            Signer.instance_id == loaded.instance.id,
+            (Signer.plan_id.in_(plans)) | (Signer.waiting_task_id.in_(holds)))
+            .order_by(Signer.created_at, Signer.position)).all()
+        return [_view(s) for s in rows]
+
+    return run_command(ctx, command)
