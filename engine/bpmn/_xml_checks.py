@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from copy import deepcopy
 from functools import cache
 
 from lxml import etree
@@ -157,7 +158,9 @@ def check_bpmn_schema(root: etree._Element, name: str) -> list[Diagnostic]:
         One diagnostic per schema error (at most 20), each with a line and the nearest element id.
     """
     validator = _bpmn_validator()
-    copy = etree.fromstring(etree.tostring(root), parser=_safe_parser())
+    # Copy the tree rather than re-serialising it: tostring() defaults to ASCII and would turn
+    # non-ASCII characters in element/attribute *names* into (invalid) character references.
+    copy = deepcopy(root)
     validator.preprocess(copy)  # the same bpmn-js correlation fix-up the parser applies
     return _schema_diagnostics(validator.validator, copy, name, "BPMN")
 

@@ -54,7 +54,7 @@ def require_reason(reason: str) -> str:
 
 
 def restore(ctx: EngineContext, loaded: Loaded) -> Any:
-    specs = ctx.specs.get(loaded.definition.id, loaded.definition.spec_json, ctx.runtime)
+    specs = ctx.specs.get(loaded.definition, ctx.runtime)
     return ctx.runtime.restore(specs, loaded.instance.state)
 
 

@@ -293,3 +293,12 @@ def test_bpmn_modules_import_no_database_or_web_code() -> None:
             )
             for name in names:
                 assert name.split(".")[0] not in forbidden, f"{path.name} imports {name}"
+
+
+def test_non_ascii_attribute_names_are_diagnosed_not_crashed():
+    """Found by the fuzzer: XML allows Chinese in names; the schema copy must not re-encode them."""
+    from pathlib import Path
+    bpmn = (Path(__file__).parent / "data" / "parallel_review.bpmn").read_bytes().replace(
+        b'id="fb2" sourceRef', 'id="fb2" 中文sourceRef'.encode())
+    found = validate_bundle({"f.bpmn": bpmn})
+    assert found and all(d.line for d in found if d.rule == "xml-schema")

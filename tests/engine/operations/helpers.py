@@ -57,6 +57,6 @@ def ready_spiff_tasks(ctx, instance_id):
     with ctx.db.unit_of_work() as session:
         instance = session.get(Instance, instance_id)
         definition = session.get(Definition, instance.definition_id)
-        workflow = ctx.runtime.restore(ctx.specs.get(definition.id, definition.spec_json, ctx.runtime),
+        workflow = ctx.runtime.restore(ctx.specs.get(definition, ctx.runtime),
                                        instance.state)
         return [s.node_id for s in ctx.runtime.ready_steps(workflow)]
