@@ -47,3 +47,9 @@ __all__ = [
     "validate_definition",
     "verify_audit_chain",
 ]
+
+# ---- identity, sessions, admin management, Casbin policy in the database (issue 3) ----
+from engine.identity import *  # noqa: E402,F403 - the identity package pins its own __all__
+from engine.identity import __all__ as _identity_all  # noqa: E402
+
+__all__ += _identity_all

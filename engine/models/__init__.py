@@ -3,7 +3,21 @@ from engine.models.audit import AuditRecord
 from engine.models.base import Base
 from engine.models.definition import Definition
 from engine.models.human_task import HumanTask, TaskCandidate
+from engine.models.identity import (
+    ApiClientRecord,
+    CasbinRule,
+    Department,
+    Institution,
+    PolicyVersion,
+    UsedNonce,
+    User,
+    UserSession,
+)
 from engine.models.instance import Instance
 from engine.models.job import Job
 
 __all__ = ["AuditRecord", "Base", "Definition", "HumanTask", "Instance", "Job", "TaskCandidate"]
+__all__ += [
+    "ApiClientRecord", "CasbinRule", "Department", "Institution", "PolicyVersion", "UsedNonce", "User",
+    "UserSession",
+]
