@@ -10,6 +10,7 @@ from engine.context import EngineContext
 from engine.errors import AuthenticationFailed, Conflict, NotFound
 from engine.identity._common import aware, field_cipher, hasher, now, password_policy, record, record_now
 from engine.identity.nonces import nonce_store
+from engine.identity.policy import authorizer
 from engine.identity.sessions import (
     OK,
     TOTP_ENROLLMENT_REQUIRED,
@@ -178,6 +179,8 @@ def sso_login(ctx: EngineContext, token: str, *, ip: str) -> LoginResult:
     except AuthenticationFailed as exc:
         record_refusal(ctx, "anonymous", str(exc.detail.get("reason")), ip)
         raise
+
+    authorizer(ctx)  # refresh before the transaction
 
     def tx(session: Session) -> LoginResult | LoginRefused:
         at = now(ctx)

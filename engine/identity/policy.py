@@ -205,6 +205,17 @@ def authorizer(ctx: EngineContext, *, force: bool = False) -> Authorizer:
     return authz
 
 
+def loaded_authorizer(ctx: EngineContext) -> Authorizer:
+    """The Authorizer as last refreshed, without touching the database (safe inside a transaction).
+
+    On SQLite every transaction takes the write lock (``BEGIN IMMEDIATE``), so reading the version row
+    on a second connection from inside a command would wait for itself. Commands therefore refresh
+    with :func:`authorizer` before opening their transaction and use this inside it.
+    """
+    state = ctx.extras.get("_authz_state")
+    return state[0] if state is not None else authorizer(ctx)
+
+
 def _create_authorizer(ctx: EngineContext) -> Authorizer:
     version = _ThrottledVersion(ctx)
     adapter = DbPolicyAdapter(ctx.db.sessions)
@@ -232,10 +243,16 @@ def decide(authz: Authorizer, subject: Subject, institution: str, obj: str, act:
 
 
 def install_policy_hook(ctx: EngineContext) -> None:
-    """Expose ``ctx.extras['policy'](subject, institution, obj, act) -> bool`` for the task layer."""
+    """Expose ``ctx.extras['policy'](subject, institution, obj, act) -> bool`` for the task layer.
+
+    The hook does no I/O, so it may run inside a command's transaction; the policy it answers from
+    is refreshed by :func:`authorizer` at the start of each request (the API authenticator does it
+    through :func:`~engine.identity.sessions.resolve_session`) — workers call ``engine.authorizer(ctx)``
+    before each job.
+    """
 
     def policy(subject: Subject, institution: str, obj: str, act: str) -> bool:
-        return decide(authorizer(ctx), subject, institution, obj, act)
+        return decide(loaded_authorizer(ctx), subject, institution, obj, act)
 
     ctx.extras["policy"] = policy
 
@@ -244,13 +261,15 @@ def build_subject(ctx: EngineContext, session: Session, username: str, display_n
                   withheld: frozenset[str] = frozenset(), no_roles: bool = False) -> Subject:
     """Subject with roles per institution from Casbin (``*`` assignments apply to every institution).
 
+    Runs inside the caller's transaction; call :func:`authorizer` before opening it.
+
     Args:
         withheld: Roles not granted to this session (privileged roles before TOTP).
         no_roles: Give no roles at all (password change pending).
     """
     if no_roles:
         return Subject(username, {}, display_name)
-    authz = authorizer(ctx)
+    authz = loaded_authorizer(ctx)
     domains = set(authz.domains_of(username))
     if WILDCARD in domains:
         domains |= set(session.scalars(select(Institution.code).where(Institution.active.is_(True))).all())

@@ -27,7 +27,7 @@ from engine.identity._common import (
     password_policy,
     record,
 )
-from engine.identity.policy import build_subject
+from engine.identity.policy import authorizer, build_subject
 from engine.models import User, UserSession
 from engine.security import lockout, totp
 from engine.security.passwords import expiry_status, hash_password, needs_rehash, verify_password
@@ -234,6 +234,7 @@ def login(ctx: EngineContext, identifier: str, password: str, *, ip: str,
         LoginRefused: ``bad_credentials`` (with ``captcha_required``/``attempts_left``), ``bad_totp``,
             ``locked`` (with ``locked_until``), ``account_expired`` or ``inactive``.
     """
+    authorizer(ctx)  # refresh the policy before the transaction (see policy.loaded_authorizer)
     outcome = ctx.db.run(lambda s: _login_tx(ctx, s, identifier, password, ip, totp_code))
     if isinstance(outcome, LoginRefused):
         raise outcome
@@ -290,6 +291,7 @@ def resolve_session(ctx: EngineContext, token: str | None) -> SessionInfo | None
     """
     if not token or len(token) > 200:
         return None
+    authorizer(ctx)  # the per-request policy refresh (cheap: at most one version read per interval)
     return ctx.db.run(lambda s: _resolve_tx(ctx, s, token))
 
 

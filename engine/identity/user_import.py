@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from engine.context import EngineContext
 from engine.errors import FieldError, ValidationFailed
 from engine.identity._common import now, record, record_now, require_reason
-from engine.identity.policy import add_rules, authorizer, bump_version, decide
+from engine.identity.policy import add_rules, authorizer, bump_version, decide, loaded_authorizer
 from engine.identity.roles import check_assignment
 from engine.identity.users import UserFields, apply_sensitive, field_errors
 from engine.identity.views import ImportResult
@@ -66,7 +66,7 @@ def _row_errors(ctx: EngineContext, session: Session, subject: Subject, n: int, 
     inst = row.get("institution", "")
     if inst and session.get(Institution, inst) is None:
         errors.append(FieldError(f"{p}/institution", "机构不存在。", "exists"))
-    elif inst and not decide(authorizer(ctx), subject, inst, "identity", "admin"):
+    elif inst and not decide(loaded_authorizer(ctx), subject, inst, "identity", "admin"):
         errors.append(FieldError(f"{p}/institution", "无权管理该机构的用户。", "permission"))
     if inst and row.get("department") and session.scalars(select(Department.id).where(
             Department.institution_code == inst, Department.code == row["department"])).first() is None:
@@ -93,6 +93,7 @@ def import_users_csv(ctx: EngineContext, subject: Subject, content: bytes, *, re
     """
     reason = require_reason(reason)
     rows = _parse(content)
+    authorizer(ctx)  # refresh before the transaction
 
     def tx(session: Session) -> ImportResult:
         seen: dict[str, set[str]] = {"username": set(), "employee_no": set()}

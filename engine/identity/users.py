@@ -15,7 +15,7 @@ from engine.context import EngineContext
 from engine.errors import Conflict, FieldError, NotFound, ValidationFailed
 from engine.identity._common import aware, blind_index, field_cipher, now, record, require_reason
 from engine.identity.credentials import set_password
-from engine.identity.policy import authorizer, decide, require
+from engine.identity.policy import authorizer, decide, loaded_authorizer, require
 from engine.identity.views import UserView
 from engine.models import Department, Institution, User, UserSession
 from engine.security.fields import normalize_id_number, normalize_phone
@@ -96,7 +96,7 @@ def decrypt_pii(ctx: EngineContext, user: User) -> tuple[str, str]:
 
 
 def direct_roles(ctx: EngineContext, username: str) -> dict[str, list[str]]:
-    authz = authorizer(ctx)
+    authz = loaded_authorizer(ctx)
     return {d: sorted(authz.roles_of(username, d, inherited=False)) for d in sorted(authz.domains_of(username))}
 
 

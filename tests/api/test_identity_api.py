@@ -149,3 +149,26 @@ def test_signed_request_from_outside_the_allow_list(app_ctx, web, clock):
                            key_id="portal-01")
     r = other.post("/api/auth/me", content=body, headers=headers)
     assert r.status_code == 401 and r.json()["reason"] == "ip_not_allowed"
+
+
+@pytest.mark.commits
+def test_real_connections_refresh_policy_without_self_deadlock(ctx):
+    """Separate pooled connections (as in production): on SQLite each transaction holds the write lock,
+    so a policy reload from inside a command would wait for itself. Policy changes between requests
+    must still be picked up on the next request."""
+    prepare(ctx)
+    engine.load_demo_identity(ctx)
+    with TestClient(create_app(ctx, authenticate=PlatformAuthenticator()), raise_server_exceptions=False,
+                    client=("10.8.1.2", 1)) as web:
+        csrf = login(web, "xitong_admin")
+        r = web.post("/api/admin/users/zhangwei/roles", json={"role": "expert", "institution": "zyy", "reason": "会诊"},
+                     headers={"X-CSRF-Token": csrf})
+        assert r.status_code == 201, r.text
+        users = web.get("/api/admin/users?q=zhangwei")
+        assert users.status_code == 200 and users.json()[0]["roles"]["zyy"] == ["expert"]
+        web.cookies.clear()
+        login(web, "zhangwei")
+        assert "expert" in web.get("/api/auth/me").json()["roles"]["zyy"]
+        web.cookies.clear()
+        login(web, "shenji_admin")
+        assert web.get("/api/audit/verify").json()["ok"] is True
