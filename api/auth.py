@@ -3,6 +3,7 @@
 ``create_app(ctx, authenticate=PlatformAuthenticator())`` (see api/app.py). Failures raise engine
 errors that the middleware turns into 401/403 JSON with a reason code; each is audited.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -71,8 +72,14 @@ class PlatformAuthenticator:
         if "x-api-key" in request.headers or "x-signature" in request.headers:
             body = await request.body()
             return await run_in_threadpool(
-                engine.authenticate_signed_request, ctx, request.method, _raw_path(request), body,
-                dict(request.headers), client_ip=ip)
+                engine.authenticate_signed_request,
+                ctx,
+                request.method,
+                _raw_path(request),
+                body,
+                dict(request.headers),
+                client_ip=ip,
+            )
         token = request.cookies.get(COOKIE)
         if not token:
             return None
@@ -86,15 +93,24 @@ class PlatformAuthenticator:
         if request.method in UNSAFE_METHODS and path not in CSRF_EXEMPT:
             sent = await _sent_csrf(request)
             if not sent or not hmac.compare_digest(sent.encode(), info.csrf_token.encode()):
-                await self._deny(request, info.subject.username, "csrf_missing" if not sent else "csrf_invalid", ip)
+                await self._deny(
+                    request, info.subject.username, "csrf_missing" if not sent else "csrf_invalid", ip
+                )
         if info.must_change_password and path.startswith("/api/") and path not in PASSWORD_CHANGE_PATHS:
             await self._deny(request, info.subject.username, "password_change_required", ip)
         return info.subject
 
     @staticmethod
     async def _deny(request: Request, actor: str, reason: str, ip: str) -> None:
-        await run_in_threadpool(engine.record_access_denied, request.app.state.ctx, actor, reason=reason,
-                                method=request.method, path=request.url.path, ip=ip)
+        await run_in_threadpool(
+            engine.record_access_denied,
+            request.app.state.ctx,
+            actor,
+            reason=reason,
+            method=request.method,
+            path=request.url.path,
+            ip=ip,
+        )
         exc = PermissionDenied("请求被拒绝 (request refused)", reason=reason)
         exc.audited = True  # type: ignore[attr-defined]
         raise exc
@@ -108,7 +124,13 @@ def install_denial_audit(app: FastAPI) -> None:
         ctx = request.app.state.ctx
         if not getattr(exc, "audited", False) and ctx is not None:
             subject = getattr(request.state, "subject", None)
-            await run_in_threadpool(engine.record_access_denied, ctx, subject.username if subject else "anonymous",
-                                    reason=exc.code, method=request.method, path=request.url.path,
-                                    ip=client_ip(request, ctx.settings.trusted_proxies))
+            await run_in_threadpool(
+                engine.record_access_denied,
+                ctx,
+                subject.username if subject else "anonymous",
+                reason=exc.code,
+                method=request.method,
+                path=request.url.path,
+                ip=client_ip(request, ctx.settings.trusted_proxies),
+            )
         return JSONResponse(exc.to_dict(), status_code=403)

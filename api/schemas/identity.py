@@ -1,4 +1,5 @@
 """Request/response bodies of the auth, admin and audit routers."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,4 +1,5 @@
 """Shared plumbing of the identity commands: keys, hasher, audit, reasons, time."""
+
 from __future__ import annotations
 
 import base64
@@ -89,33 +90,55 @@ def hasher(ctx: EngineContext) -> PasswordHasher | None:
 
 def password_policy(ctx: EngineContext) -> PasswordPolicy:
     s = ctx.settings
-    return PasswordPolicy(min_length=s.password_min_length, history=s.password_history,
-                          max_age_days=s.password_max_age_days, warn_days=s.password_warn_days)
+    return PasswordPolicy(
+        min_length=s.password_min_length,
+        history=s.password_history,
+        max_age_days=s.password_max_age_days,
+        warn_days=s.password_warn_days,
+    )
 
 
 def lockout_policy(ctx: EngineContext) -> LockoutPolicy:
     s = ctx.settings
-    return LockoutPolicy(max_failures=s.lockout_failures, lock_minutes=s.lockout_minutes,
-                         reset_minutes=s.lockout_minutes)
+    return LockoutPolicy(
+        max_failures=s.lockout_failures, lock_minutes=s.lockout_minutes, reset_minutes=s.lockout_minutes
+    )
 
 
 def require_reason(reason: str | None) -> str:
     """Admin changes must say why (recorded in the audit trail)."""
     text = (reason or "").strip()
     if len(text) < 2:
-        raise ValidationFailed("请填写操作原因。", [FieldError("/reason", "管理操作必须填写原因。", "required")])
+        raise ValidationFailed(
+            "请填写操作原因。", [FieldError("/reason", "管理操作必须填写原因。", "required")]
+        )
     return text[:MAX_REASON]
 
 
-def record(ctx: EngineContext, session: Session, *, actor: str, action: str, reason: str = "",
-           details: dict[str, Any] | None = None) -> None:
+def record(
+    ctx: EngineContext,
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    reason: str = "",
+    details: dict[str, Any] | None = None,
+) -> None:
     """Append an audit record inside the caller's transaction."""
-    audit.append(session, actor=actor, action=action, at=now(ctx), reason=reason, details=details or {},
-                 lock=ctx.db.advisory_lock)
+    audit.append(
+        session,
+        actor=actor,
+        action=action,
+        at=now(ctx),
+        reason=reason,
+        details=details or {},
+        lock=ctx.db.advisory_lock,
+    )
 
 
-def record_now(ctx: EngineContext, *, actor: str, action: str, reason: str = "",
-               details: dict[str, Any] | None = None) -> None:
+def record_now(
+    ctx: EngineContext, *, actor: str, action: str, reason: str = "", details: dict[str, Any] | None = None
+) -> None:
     """Append an audit record in its own transaction (for refusals that roll the command back)."""
     with ctx.db.unit_of_work() as session:
         record(ctx, session, actor=actor, action=action, reason=reason, details=details)

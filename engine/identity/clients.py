@@ -3,6 +3,7 @@
 A client's permissions are Casbin rules on the subject ``client:<key_id>``:
 ``p, client:<key_id>, <institution|*>, process:<key>, start`` and ``…, message:<name>, send``.
 """
+
 from __future__ import annotations
 
 import re
@@ -31,10 +32,13 @@ def client_subject(key_id: str) -> str:
     return f"client:{key_id}"
 
 
-def _rules(key_id: str, institution: str, process_keys: Sequence[str], message_names: Sequence[str]) -> list[list[str]]:
+def _rules(
+    key_id: str, institution: str, process_keys: Sequence[str], message_names: Sequence[str]
+) -> list[list[str]]:
     sub = client_subject(key_id)
-    return ([[sub, institution, f"process:{k}", "start"] for k in process_keys]
-            + [[sub, institution, f"message:{m}", "send"] for m in message_names])
+    return [[sub, institution, f"process:{k}", "start"] for k in process_keys] + [
+        [sub, institution, f"message:{m}", "send"] for m in message_names
+    ]
 
 
 def _validate(key_id: str, name: str, networks: Sequence[str], names: Sequence[str]) -> None:
@@ -49,7 +53,9 @@ def _validate(key_id: str, name: str, networks: Sequence[str], names: Sequence[s
         errors.append(FieldError("/allowed_networks", "IP 白名单格式错误（示例 10.1.0.0/16）。", "format"))
     if not networks:
         errors.append(FieldError("/allowed_networks", "必须至少配置一个来源地址。", "required"))
-    errors += [FieldError("/permissions", f"名称无效：{n}", "pattern") for n in names if not _NAME_RE.fullmatch(n)]
+    errors += [
+        FieldError("/permissions", f"名称无效：{n}", "pattern") for n in names if not _NAME_RE.fullmatch(n)
+    ]
     if errors:
         raise ValidationFailed("接口客户端信息有误。", errors)
 
@@ -58,9 +64,18 @@ def _permissions(session: Session, key_id: str) -> list[list[str]]:
     return [r[1:] for r in list_rules(session, "p") if r[1] == client_subject(key_id)]
 
 
-def create_api_client(ctx: EngineContext, subject: Subject, *, key_id: str, name: str,
-                      allowed_networks: Sequence[str], process_keys: Sequence[str] = (),
-                      message_names: Sequence[str] = (), institution: str = "*", reason: str) -> ApiClientSecret:
+def create_api_client(
+    ctx: EngineContext,
+    subject: Subject,
+    *,
+    key_id: str,
+    name: str,
+    allowed_networks: Sequence[str],
+    process_keys: Sequence[str] = (),
+    message_names: Sequence[str] = (),
+    institution: str = "*",
+    reason: str,
+) -> ApiClientSecret:
     """Register an external system (``security:admin`` on ``*``); the secret is returned only here.
 
     Raises:
@@ -75,15 +90,32 @@ def create_api_client(ctx: EngineContext, subject: Subject, *, key_id: str, name
     def tx(session: Session) -> ApiClientSecret:
         if session.get(ApiClientRecord, key_id) is not None:
             raise Conflict("key id 已存在。")
-        session.add(ApiClientRecord(key_id=key_id, name=name.strip(), allowed_networks=list(allowed_networks),
-                                    secret_enc=field_cipher(ctx).encrypt(secret, context=SECRET_CONTEXT),
-                                    created_at=now(ctx)))
+        session.add(
+            ApiClientRecord(
+                key_id=key_id,
+                name=name.strip(),
+                allowed_networks=list(allowed_networks),
+                secret_enc=field_cipher(ctx).encrypt(secret, context=SECRET_CONTEXT),
+                created_at=now(ctx),
+            )
+        )
         session.flush()
         add_rules(session, "p", _rules(key_id, institution, process_keys, message_names))
         bump_version(ctx, session)
-        record(ctx, session, actor=subject.username, action="api_client.created", reason=reason,
-               details={"key_id": key_id, "networks": list(allowed_networks), "processes": list(process_keys),
-                        "messages": list(message_names), "institution": institution})
+        record(
+            ctx,
+            session,
+            actor=subject.username,
+            action="api_client.created",
+            reason=reason,
+            details={
+                "key_id": key_id,
+                "networks": list(allowed_networks),
+                "processes": list(process_keys),
+                "messages": list(message_names),
+                "institution": institution,
+            },
+        )
         return ApiClientSecret(key_id, secret)
 
     result = ctx.db.run(tx)
@@ -91,7 +123,9 @@ def create_api_client(ctx: EngineContext, subject: Subject, *, key_id: str, name
     return result
 
 
-def rotate_api_client_secret(ctx: EngineContext, subject: Subject, key_id: str, *, reason: str) -> ApiClientSecret:
+def rotate_api_client_secret(
+    ctx: EngineContext, subject: Subject, key_id: str, *, reason: str
+) -> ApiClientSecret:
     """Replace a client's secret (the old one stops working at once); returns the new one once."""
     reason = require_reason(reason)
     require(ctx, subject, "*", "security", "admin", command="rotate_api_client_secret")
@@ -103,15 +137,22 @@ def rotate_api_client_secret(ctx: EngineContext, subject: Subject, key_id: str, 
             raise NotFound("接口客户端不存在。")
         row.secret_enc = field_cipher(ctx).encrypt(secret, context=SECRET_CONTEXT)
         row.rotated_at = now(ctx)
-        record(ctx, session, actor=subject.username, action="api_client.rotated", reason=reason,
-               details={"key_id": key_id})
+        record(
+            ctx,
+            session,
+            actor=subject.username,
+            action="api_client.rotated",
+            reason=reason,
+            details={"key_id": key_id},
+        )
         return ApiClientSecret(key_id, secret)
 
     return ctx.db.run(tx)
 
 
-def set_api_client_active(ctx: EngineContext, subject: Subject, key_id: str, active: bool, *,
-                          reason: str) -> ApiClientView:
+def set_api_client_active(
+    ctx: EngineContext, subject: Subject, key_id: str, active: bool, *, reason: str
+) -> ApiClientView:
     """Disable (or re-enable) a client; a disabled client is treated as unknown."""
     reason = require_reason(reason)
     require(ctx, subject, "*", "security", "admin", command="set_api_client_active")
@@ -121,15 +162,29 @@ def set_api_client_active(ctx: EngineContext, subject: Subject, key_id: str, act
         if row is None:
             raise NotFound("接口客户端不存在。")
         row.active = active
-        record(ctx, session, actor=subject.username, action="api_client.enabled" if active else "api_client.disabled",
-               reason=reason, details={"key_id": key_id})
+        record(
+            ctx,
+            session,
+            actor=subject.username,
+            action="api_client.enabled" if active else "api_client.disabled",
+            reason=reason,
+            details={"key_id": key_id},
+        )
         return ApiClientView.of(row, _permissions(session, key_id))
 
     return ctx.db.run(tx)
 
 
-def set_api_client_permissions(ctx: EngineContext, subject: Subject, key_id: str, *, process_keys: Sequence[str],
-                               message_names: Sequence[str], institution: str = "*", reason: str) -> ApiClientView:
+def set_api_client_permissions(
+    ctx: EngineContext,
+    subject: Subject,
+    key_id: str,
+    *,
+    process_keys: Sequence[str],
+    message_names: Sequence[str],
+    institution: str = "*",
+    reason: str,
+) -> ApiClientView:
     """Replace the Casbin rules of a client (which processes it may start, which messages it may send)."""
     reason = require_reason(reason)
     _validate(key_id, "x", ["127.0.0.1"], [*process_keys, *message_names])
@@ -143,9 +198,20 @@ def set_api_client_permissions(ctx: EngineContext, subject: Subject, key_id: str
         remove_rules(session, "p", [[client_subject(key_id), *r] for r in old])
         add_rules(session, "p", _rules(key_id, institution, process_keys, message_names))
         bump_version(ctx, session)
-        record(ctx, session, actor=subject.username, action="api_client.permissions", reason=reason,
-               details={"key_id": key_id, "before": old, "processes": list(process_keys),
-                        "messages": list(message_names), "institution": institution})
+        record(
+            ctx,
+            session,
+            actor=subject.username,
+            action="api_client.permissions",
+            reason=reason,
+            details={
+                "key_id": key_id,
+                "before": old,
+                "processes": list(process_keys),
+                "messages": list(message_names),
+                "institution": institution,
+            },
+        )
         return ApiClientView.of(row, _permissions(session, key_id))
 
     result = ctx.db.run(tx)
@@ -166,12 +232,17 @@ def _lookup(ctx: EngineContext, key_id: str) -> ApiClient | None:
         row = session.get(ApiClientRecord, key_id)
         if row is None:
             return None
-        return ApiClient(key_id=row.key_id, secret=field_cipher(ctx).decrypt(row.secret_enc, context=SECRET_CONTEXT),
-                         allowed_networks=parse_networks(row.allowed_networks or []), active=row.active)
+        return ApiClient(
+            key_id=row.key_id,
+            secret=field_cipher(ctx).decrypt(row.secret_enc, context=SECRET_CONTEXT),
+            allowed_networks=parse_networks(row.allowed_networks or []),
+            active=row.active,
+        )
 
 
-def authenticate_signed_request(ctx: EngineContext, method: str, path: str, body: bytes,
-                                headers: Mapping[str, str], *, client_ip: str) -> Subject:
+def authenticate_signed_request(
+    ctx: EngineContext, method: str, path: str, body: bytes, headers: Mapping[str, str], *, client_ip: str
+) -> Subject:
     """Verify an HMAC-signed request (docs/API_SIGNING.md) and return the client's Subject.
 
     Checks, in order: headers, key (active), IP allow-list, timestamp within
@@ -183,13 +254,26 @@ def authenticate_signed_request(ctx: EngineContext, method: str, path: str, body
             ``stale_timestamp``, ``bad_signature`` or ``replayed_nonce`` (audited as ``access.denied``).
     """
     try:
-        client = verify_request(method, path, body, headers, client_ip=client_ip,
-                                lookup_client=lambda key: _lookup(ctx, key), nonce_store=nonce_store(ctx),
-                                now=now(ctx).timestamp(), max_skew_seconds=ctx.settings.api_signature_max_age_seconds)
+        client = verify_request(
+            method,
+            path,
+            body,
+            headers,
+            client_ip=client_ip,
+            lookup_client=lambda key: _lookup(ctx, key),
+            nonce_store=nonce_store(ctx),
+            now=now(ctx).timestamp(),
+            max_skew_seconds=ctx.settings.api_signature_max_age_seconds,
+        )
     except SignatureRejected as exc:
         key = exc.detail.get("key_id") or "unknown"
-        record_now(ctx, actor=client_subject(str(key))[:100], action="access.denied", reason=exc.reason.value,
-                   details={"ip": client_ip, "method": method, "path": path.split("?")[0][:200]})
+        record_now(
+            ctx,
+            actor=client_subject(str(key))[:100],
+            action="access.denied",
+            reason=exc.reason.value,
+            details={"ip": client_ip, "method": method, "path": path.split("?")[0][:200]},
+        )
         exc.audited = True  # type: ignore[attr-defined]
         raise
     return Subject(client_subject(client.key_id), {}, client.key_id)

@@ -3,6 +3,7 @@
 All demo users share ``DEMO_PASSWORD`` and need no password change. Admin users are marked
 TOTP-exempt, which the login only honours when ``settings.environment == "development"``.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -24,8 +25,18 @@ INSTITUTIONS = [  # code, name, kind, parent
     ("sq_east", "城东社区卫生服务中心", "community", None),
     ("sq_west", "城西社区卫生服务中心", "community", None),
 ]
-HOSPITAL_DEPTS = [("nk", "内科"), ("wk", "外科"), ("bas", "病案室"), ("ywc", "医务处"), ("cwc", "财务处"),
-                  ("sfc", "收费处"), ("zzb", "转诊办"), ("rzzx", "入院准备中心"), ("mzk", "麻醉科"), ("xxk", "信息科")]
+HOSPITAL_DEPTS = [
+    ("nk", "内科"),
+    ("wk", "外科"),
+    ("bas", "病案室"),
+    ("ywc", "医务处"),
+    ("cwc", "财务处"),
+    ("sfc", "收费处"),
+    ("zzb", "转诊办"),
+    ("rzzx", "入院准备中心"),
+    ("mzk", "麻醉科"),
+    ("xxk", "信息科"),
+]
 COMMUNITY_DEPTS = [("qk", "全科"), ("hl", "护理部"), ("zzb", "转诊办")]
 
 # username, employee no, name, institution, department, roles (domain = institution unless "*")
@@ -81,13 +92,16 @@ def _load(ctx: EngineContext, session: Session) -> dict[str, int]:
     seed_rules(ctx, session)
     for code, name, kind, parent in INSTITUTIONS:
         if session.get(Institution, code) is None:
-            session.add(Institution(code=code, name=name, kind=kind, parent_code=parent, created_at=at, updated_at=at))
+            session.add(
+                Institution(code=code, name=name, kind=kind, parent_code=parent, created_at=at, updated_at=at)
+            )
             session.flush()
             counts["institutions"] += 1
         depts = COMMUNITY_DEPTS if kind == "community" else HOSPITAL_DEPTS
         for dcode, dname in depts:
-            found = session.scalars(select(Department).where(Department.institution_code == code,
-                                                             Department.code == dcode)).first()
+            found = session.scalars(
+                select(Department).where(Department.institution_code == code, Department.code == dcode)
+            ).first()
             if found is None:
                 session.add(Department(institution_code=code, code=dcode, name=dname, created_at=at))
                 counts["departments"] += 1
@@ -98,21 +112,43 @@ def _load(ctx: EngineContext, session: Session) -> dict[str, int]:
         grants += _grants(username, inst, roles)
         if session.scalars(select(User.id).where(User.username == username)).first():
             continue
-        demo_hash = demo_hash or hash_password(DEMO_PASSWORD, hasher=hasher(ctx))  # one hash for all demo users
-        dept_id = session.scalars(select(Department.id).where(Department.institution_code == inst,
-                                                              Department.code == dept)).first()
+        demo_hash = demo_hash or hash_password(
+            DEMO_PASSWORD, hasher=hasher(ctx)
+        )  # one hash for all demo users
+        dept_id = session.scalars(
+            select(Department.id).where(Department.institution_code == inst, Department.code == dept)
+        ).first()
         privileged = any((r if isinstance(r, str) else r[0]) in PRIVILEGED_ROLES for r in roles)
-        session.add(User(username=username, employee_no=emp, display_name=name, institution_code=inst,
-                         department_id=dept_id, password_hash=demo_hash, password_history=[demo_hash],
-                         password_changed_at=at, must_change_password=False, created_at=at, updated_at=at,
-                         totp_exempt=privileged and ctx.settings.environment == "development"))
+        session.add(
+            User(
+                username=username,
+                employee_no=emp,
+                display_name=name,
+                institution_code=inst,
+                department_id=dept_id,
+                password_hash=demo_hash,
+                password_history=[demo_hash],
+                password_changed_at=at,
+                must_change_password=False,
+                created_at=at,
+                updated_at=at,
+                totp_exempt=privileged and ctx.settings.environment == "development",
+            )
+        )
         counts["users"] += 1
     session.flush()
     counts["roles"] = add_rules(session, "g", grants)
     if counts["roles"]:
         bump_version(ctx, session)
     if any(counts.values()):
-        record(ctx, session, actor="demo-loader", action="demo.identity_loaded", reason="演示数据", details=counts)
+        record(
+            ctx,
+            session,
+            actor="demo-loader",
+            action="demo.identity_loaded",
+            reason="演示数据",
+            details=counts,
+        )
     return counts
 
 

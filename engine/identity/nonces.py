@@ -1,4 +1,5 @@
 """Nonce stores for signed requests and SSO tokens: Redis when configured, else the database."""
+
 from __future__ import annotations
 
 from typing import Any

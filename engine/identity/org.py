@@ -1,4 +1,5 @@
 """Institutions (Casbin domains) and departments: system-admin commands, each audited with a reason."""
+
 from __future__ import annotations
 
 import re
@@ -37,8 +38,16 @@ def _institution(session: Session, code: str) -> Institution:
     return row
 
 
-def create_institution(ctx: EngineContext, subject: Subject, *, code: str, name: str, kind: str,
-                       parent_code: str | None = None, reason: str) -> InstitutionView:
+def create_institution(
+    ctx: EngineContext,
+    subject: Subject,
+    *,
+    code: str,
+    name: str,
+    kind: str,
+    parent_code: str | None = None,
+    reason: str,
+) -> InstitutionView:
     """Create an institution (hospital, campus or community centre); needs ``identity:admin`` on ``*``.
 
     Raises:
@@ -55,20 +64,40 @@ def create_institution(ctx: EngineContext, subject: Subject, *, code: str, name:
             raise Conflict("机构编码已存在。", institution=code)
         if parent_code:
             _institution(session, parent_code)
-        row = Institution(code=code, name=name.strip(), kind=kind, parent_code=parent_code or None,
-                          created_at=now(ctx), updated_at=now(ctx))
+        row = Institution(
+            code=code,
+            name=name.strip(),
+            kind=kind,
+            parent_code=parent_code or None,
+            created_at=now(ctx),
+            updated_at=now(ctx),
+        )
         session.add(row)
         session.flush()
-        record(ctx, session, actor=subject.username, action="institution.created", reason=reason,
-               details={"code": code, "name": row.name, "kind": kind, "parent": parent_code})
+        record(
+            ctx,
+            session,
+            actor=subject.username,
+            action="institution.created",
+            reason=reason,
+            details={"code": code, "name": row.name, "kind": kind, "parent": parent_code},
+        )
         return InstitutionView.of(row)
 
     return ctx.db.run(tx)
 
 
-def update_institution(ctx: EngineContext, subject: Subject, code: str, *, name: str | None = None,
-                       kind: str | None = None, parent_code: str | None = None, active: bool | None = None,
-                       reason: str) -> InstitutionView:
+def update_institution(
+    ctx: EngineContext,
+    subject: Subject,
+    code: str,
+    *,
+    name: str | None = None,
+    kind: str | None = None,
+    parent_code: str | None = None,
+    active: bool | None = None,
+    reason: str,
+) -> InstitutionView:
     """Rename, re-parent, re-classify or (de)activate an institution (``identity:admin`` on ``*``)."""
     reason = require_reason(reason)
     require(ctx, subject, "*", "identity", "admin", command="update_institution")
@@ -79,7 +108,9 @@ def update_institution(ctx: EngineContext, subject: Subject, code: str, *, name:
         changes = {}
         if parent_code is not None and parent_code != (row.parent_code or ""):
             if parent_code == code:
-                raise ValidationFailed("机构不能以自己为上级。", [FieldError("/parent_code", "上级机构无效。")])
+                raise ValidationFailed(
+                    "机构不能以自己为上级。", [FieldError("/parent_code", "上级机构无效。")]
+                )
             if parent_code:
                 _institution(session, parent_code)
             changes["parent_code"] = parent_code or None
@@ -89,8 +120,14 @@ def update_institution(ctx: EngineContext, subject: Subject, code: str, *, name:
         for attr, value in changes.items():
             setattr(row, attr, value)
         row.updated_at = now(ctx)
-        record(ctx, session, actor=subject.username, action="institution.updated", reason=reason,
-               details={"code": code, "changes": changes})
+        record(
+            ctx,
+            session,
+            actor=subject.username,
+            action="institution.updated",
+            reason=reason,
+            details={"code": code, "changes": changes},
+        )
         return InstitutionView.of(row)
 
     return ctx.db.run(tx)
@@ -105,8 +142,9 @@ def list_institutions(ctx: EngineContext, *, include_inactive: bool = False) -> 
         return [InstitutionView.of(r) for r in session.scalars(query).all()]
 
 
-def create_department(ctx: EngineContext, subject: Subject, *, institution_code: str, code: str, name: str,
-                      reason: str) -> DepartmentView:
+def create_department(
+    ctx: EngineContext, subject: Subject, *, institution_code: str, code: str, name: str, reason: str
+) -> DepartmentView:
     """Create a department in an institution (``identity:admin`` in that institution)."""
     reason = require_reason(reason)
     _check(code, name)
@@ -114,22 +152,36 @@ def create_department(ctx: EngineContext, subject: Subject, *, institution_code:
 
     def tx(session: Session) -> DepartmentView:
         _institution(session, institution_code)
-        exists = session.scalars(select(Department).where(Department.institution_code == institution_code,
-                                                          Department.code == code)).first()
+        exists = session.scalars(
+            select(Department).where(Department.institution_code == institution_code, Department.code == code)
+        ).first()
         if exists is not None:
             raise Conflict("科室编码已存在。", department=code)
         row = Department(institution_code=institution_code, code=code, name=name.strip(), created_at=now(ctx))
         session.add(row)
         session.flush()
-        record(ctx, session, actor=subject.username, action="department.created", reason=reason,
-               details={"institution": institution_code, "code": code, "name": row.name})
+        record(
+            ctx,
+            session,
+            actor=subject.username,
+            action="department.created",
+            reason=reason,
+            details={"institution": institution_code, "code": code, "name": row.name},
+        )
         return DepartmentView.of(row)
 
     return ctx.db.run(tx)
 
 
-def update_department(ctx: EngineContext, subject: Subject, department_id: str, *, name: str | None = None,
-                      active: bool | None = None, reason: str) -> DepartmentView:
+def update_department(
+    ctx: EngineContext,
+    subject: Subject,
+    department_id: str,
+    *,
+    name: str | None = None,
+    active: bool | None = None,
+    reason: str,
+) -> DepartmentView:
     """Rename or (de)activate a department (``identity:admin`` in its institution)."""
     reason = require_reason(reason)
     with ctx.db.unit_of_work() as session:
@@ -149,8 +201,14 @@ def update_department(ctx: EngineContext, subject: Subject, department_id: str, 
             changes["active"] = active
         for attr, value in changes.items():
             setattr(dept, attr, value)
-        record(ctx, session, actor=subject.username, action="department.updated", reason=reason,
-               details={"id": department_id, "changes": changes})
+        record(
+            ctx,
+            session,
+            actor=subject.username,
+            action="department.updated",
+            reason=reason,
+            details={"id": department_id, "changes": changes},
+        )
         return DepartmentView.of(dept)
 
     return ctx.db.run(tx)

@@ -8,6 +8,7 @@ MetaData (table ``casbin_rule``, owned by Alembic); a change writes the rows, bu
 :func:`authorizer` before decisions, which reloads when the version moved (checked at most
 every ``settings.policy_reload_seconds``).
 """
+
 from __future__ import annotations
 
 import contextvars
@@ -30,7 +31,9 @@ from engine.subject import Subject
 
 _COLUMNS = ("v0", "v1", "v2", "v3", "v4", "v5")
 _INIT_LOCK = threading.Lock()
-_bound_session: contextvars.ContextVar[Session | None] = contextvars.ContextVar("casbin_session", default=None)
+_bound_session: contextvars.ContextVar[Session | None] = contextvars.ContextVar(
+    "casbin_session", default=None
+)
 
 
 class DbPolicyAdapter(persist.Adapter):  # type: ignore[misc]
@@ -128,8 +131,10 @@ def list_rules(session: Session, ptype: str | None = None) -> list[list[str]]:
     query = select(CasbinRule).order_by(CasbinRule.ptype.desc(), CasbinRule.id)
     if ptype:
         query = query.where(CasbinRule.ptype == ptype)
-    return [[r.ptype, *[v for v in (getattr(r, c) for c in _COLUMNS) if v is not None]]
-            for r in session.scalars(query).all()]
+    return [
+        [r.ptype, *[v for v in (getattr(r, c) for c in _COLUMNS) if v is not None]]
+        for r in session.scalars(query).all()
+    ]
 
 
 def read_version(session: Session) -> int:
@@ -138,8 +143,11 @@ def read_version(session: Session) -> int:
 
 def bump_version(ctx: EngineContext, session: Session) -> None:
     """Increment the shared policy version in the caller's transaction."""
-    changed = session.execute(update(PolicyVersion).where(PolicyVersion.id == 1)
-                              .values(version=PolicyVersion.version + 1, updated_at=now(ctx))).rowcount
+    changed = session.execute(
+        update(PolicyVersion)
+        .where(PolicyVersion.id == 1)
+        .values(version=PolicyVersion.version + 1, updated_at=now(ctx))
+    ).rowcount
     if not changed:
         session.add(PolicyVersion(id=1, version=1, updated_at=now(ctx)))
         session.flush()
@@ -151,8 +159,14 @@ def seed_rules(ctx: EngineContext, session: Session, path: Any = None) -> int:
     added = add_rules(session, "p", p_rules) + add_rules(session, "g", g_rules)
     if added:
         bump_version(ctx, session)
-        record(ctx, session, actor="system", action="policy.seed", reason="基础策略初始化",
-               details={"added": added})
+        record(
+            ctx,
+            session,
+            actor="system",
+            action="policy.seed",
+            reason="基础策略初始化",
+            details={"added": added},
+        )
     return added
 
 
@@ -257,8 +271,15 @@ def install_policy_hook(ctx: EngineContext) -> None:
     ctx.extras["policy"] = policy
 
 
-def build_subject(ctx: EngineContext, session: Session, username: str, display_name: str = "", *,
-                  withheld: frozenset[str] = frozenset(), no_roles: bool = False) -> Subject:
+def build_subject(
+    ctx: EngineContext,
+    session: Session,
+    username: str,
+    display_name: str = "",
+    *,
+    withheld: frozenset[str] = frozenset(),
+    no_roles: bool = False,
+) -> Subject:
     """Subject with roles per institution from Casbin (``*`` assignments apply to every institution).
 
     Runs inside the caller's transaction; call :func:`authorizer` before opening it.
@@ -281,12 +302,18 @@ def build_subject(ctx: EngineContext, session: Session, username: str, display_n
     return Subject(username, roles, display_name)
 
 
-def require(ctx: EngineContext, subject: Subject, institution: str, obj: str, act: str, **detail: Any) -> None:
+def require(
+    ctx: EngineContext, subject: Subject, institution: str, obj: str, act: str, **detail: Any
+) -> None:
     """Raise PermissionDenied (audited as ``access.denied`` in its own transaction) unless allowed."""
     if decide(authorizer(ctx), subject, institution, obj, act):
         return
-    record_now(ctx, actor=subject.username, action="access.denied",
-               details={"institution": institution, "object": obj, "action": act, **detail})
+    record_now(
+        ctx,
+        actor=subject.username,
+        action="access.denied",
+        details={"institution": institution, "object": obj, "action": act, **detail},
+    )
     exc = PermissionDenied("没有权限执行该操作 (access denied)", object=obj, action=act)
     exc.audited = True  # type: ignore[attr-defined]
     raise exc

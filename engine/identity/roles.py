@@ -3,6 +3,7 @@
 Rules on top of Casbin: roles must exist (policies/roles.csv), nobody assigns roles to
 themselves, and one person never holds two of sys_admin / security_admin / audit_admin (三员分立).
 """
+
 from __future__ import annotations
 
 import csv
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from engine.authz import WILDCARD
 from engine.context import EngineContext
-from engine.errors import Conflict, FieldError, NotFound, ValidationFailed
+from engine.errors import FieldError, NotFound, ValidationFailed
 from engine.identity._common import EXCLUSIVE_ADMIN_ROLES, record, require_reason
 from engine.identity.policy import (
     add_rules,
@@ -38,12 +39,23 @@ def known_roles(ctx: EngineContext) -> dict[str, str]:
 
 
 def _held_roles(session: Session, username: str) -> set[str]:
-    rows = session.scalars(select(CasbinRule.v1).where(CasbinRule.ptype == "g", CasbinRule.v0 == username)).all()
+    rows = session.scalars(
+        select(CasbinRule.v1).where(CasbinRule.ptype == "g", CasbinRule.v0 == username)
+    ).all()
     return set(rows)
 
 
-def check_assignment(ctx: EngineContext, session: Session, actor: str, username: str, role: str, domain: str,
-                     *, pending: Iterable[str] = (), pointer: str = "/role") -> list[FieldError]:
+def check_assignment(
+    ctx: EngineContext,
+    session: Session,
+    actor: str,
+    username: str,
+    role: str,
+    domain: str,
+    *,
+    pending: Iterable[str] = (),
+    pointer: str = "/role",
+) -> list[FieldError]:
     """Why an assignment is not allowed (empty list = fine)."""
     errors = []
     if role not in known_roles(ctx):
@@ -55,7 +67,11 @@ def check_assignment(ctx: EngineContext, session: Session, actor: str, username:
     if role in EXCLUSIVE_ADMIN_ROLES:
         clash = ((_held_roles(session, username) | set(pending)) & EXCLUSIVE_ADMIN_ROLES) - {role}
         if clash:
-            errors.append(FieldError(pointer, f"三员分立：该用户已是 {', '.join(sorted(clash))}。", "separation_of_duties"))
+            errors.append(
+                FieldError(
+                    pointer, f"三员分立：该用户已是 {', '.join(sorted(clash))}。", "separation_of_duties"
+                )
+            )
     return errors
 
 
@@ -66,8 +82,9 @@ def _user(session: Session, username: str) -> User:
     return user
 
 
-def assign_role(ctx: EngineContext, subject: Subject, username: str, role: str, institution: str, *,
-                reason: str) -> bool:
+def assign_role(
+    ctx: EngineContext, subject: Subject, username: str, role: str, institution: str, *, reason: str
+) -> bool:
     """Give ``username`` the ``role`` in ``institution`` (``*`` = all); needs ``identity:admin`` there.
 
     The ``g`` row, the policy-version bump and the audit record commit together; every process
@@ -91,8 +108,14 @@ def assign_role(ctx: EngineContext, subject: Subject, username: str, role: str, 
         if not add_rules(session, "g", [[username, role, institution]]):
             return False
         bump_version(ctx, session)
-        record(ctx, session, actor=subject.username, action="role.assigned", reason=reason,
-               details={"username": username, "role": role, "institution": institution})
+        record(
+            ctx,
+            session,
+            actor=subject.username,
+            action="role.assigned",
+            reason=reason,
+            details={"username": username, "role": role, "institution": institution},
+        )
         return True
 
     changed = ctx.db.run(tx)
@@ -100,20 +123,29 @@ def assign_role(ctx: EngineContext, subject: Subject, username: str, role: str, 
     return changed
 
 
-def revoke_role(ctx: EngineContext, subject: Subject, username: str, role: str, institution: str, *,
-                reason: str) -> bool:
+def revoke_role(
+    ctx: EngineContext, subject: Subject, username: str, role: str, institution: str, *, reason: str
+) -> bool:
     """Remove one assignment (``identity:admin`` in the institution). Returns False if absent."""
     reason = require_reason(reason)
     require(ctx, subject, institution, "identity", "admin", command="revoke_role", role=role)
     if username == subject.username:
-        raise ValidationFailed("角色分配不允许。", [FieldError("/role", "不能给自己分配或撤销角色。", "self_assignment")])
+        raise ValidationFailed(
+            "角色分配不允许。", [FieldError("/role", "不能给自己分配或撤销角色。", "self_assignment")]
+        )
 
     def tx(session: Session) -> bool:
         if not remove_rules(session, "g", [[username, role, institution]]):
             return False
         bump_version(ctx, session)
-        record(ctx, session, actor=subject.username, action="role.revoked", reason=reason,
-               details={"username": username, "role": role, "institution": institution})
+        record(
+            ctx,
+            session,
+            actor=subject.username,
+            action="role.revoked",
+            reason=reason,
+            details={"username": username, "role": role, "institution": institution},
+        )
         return True
 
     changed = ctx.db.run(tx)
@@ -137,11 +169,17 @@ def security_settings(ctx: EngineContext, subject: Subject) -> dict[str, object]
     require(ctx, subject, WILDCARD, "security", "read", command="security_settings")
     s = ctx.settings
     return {
-        "password_min_length": s.password_min_length, "password_min_classes": 3,
-        "password_history": s.password_history, "password_max_age_days": s.password_max_age_days,
-        "password_warn_days": s.password_warn_days, "lockout_failures": s.lockout_failures,
-        "lockout_minutes": s.lockout_minutes, "session_idle_minutes": s.session_idle_minutes,
-        "session_absolute_hours": s.session_absolute_hours, "account_expiry_warn_days": s.account_expiry_warn_days,
+        "password_min_length": s.password_min_length,
+        "password_min_classes": 3,
+        "password_history": s.password_history,
+        "password_max_age_days": s.password_max_age_days,
+        "password_warn_days": s.password_warn_days,
+        "lockout_failures": s.lockout_failures,
+        "lockout_minutes": s.lockout_minutes,
+        "session_idle_minutes": s.session_idle_minutes,
+        "session_absolute_hours": s.session_absolute_hours,
+        "account_expiry_warn_days": s.account_expiry_warn_days,
         "api_signature_max_age_seconds": s.api_signature_max_age_seconds,
-        "totp_required_roles": sorted(EXCLUSIVE_ADMIN_ROLES), "sso_enabled": bool(s.sso_secret),
+        "totp_required_roles": sorted(EXCLUSIVE_ADMIN_ROLES),
+        "sso_enabled": bool(s.sso_secret),
     }

@@ -3,6 +3,7 @@
 A refused login still has to *commit* (failure counter, lock, audit record), so the
 transaction returns the refusal and the command raises it after the commit.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -128,49 +129,89 @@ def _days_left(until: datetime, at: datetime) -> int:
     return max(0, math.ceil((until - at).total_seconds() / 86400))
 
 
-def record_failed_attempt(ctx: EngineContext, session: Session, user: User, at: datetime, reason: str, ip: str) -> LoginRefused:
+def record_failed_attempt(
+    ctx: EngineContext, session: Session, user: User, at: datetime, reason: str, ip: str
+) -> LoginRefused:
     policy = lockout_policy(ctx)
     state, decision = lockout.record_failure(
-        lockout.LoginFailures(user.failures, aware(user.last_failure_at)), at, policy)
-    user.failures, user.last_failure_at, user.locked_until = state.failures, state.last_failure_at, decision.locked_until
-    record(ctx, session, actor=user.username, action="login.failed", reason=reason,
-           details={"ip": ip, "failures": state.failures})
+        lockout.LoginFailures(user.failures, aware(user.last_failure_at)), at, policy
+    )
+    user.failures, user.last_failure_at, user.locked_until = (
+        state.failures,
+        state.last_failure_at,
+        decision.locked_until,
+    )
+    record(
+        ctx,
+        session,
+        actor=user.username,
+        action="login.failed",
+        reason=reason,
+        details={"ip": ip, "failures": state.failures},
+    )
     if decision.locked:
-        record(ctx, session, actor=user.username, action="account.locked", reason="连续登录失败",
-               details={"ip": ip, "locked_until": decision.locked_until.isoformat()})
+        record(
+            ctx,
+            session,
+            actor=user.username,
+            action="account.locked",
+            reason="连续登录失败",
+            details={"ip": ip, "locked_until": decision.locked_until.isoformat()},
+        )
         return LoginRefused("locked", locked_until=decision.locked_until.isoformat())
-    return LoginRefused(reason, captcha_required=decision.captcha_required, attempts_left=decision.attempts_left)
+    return LoginRefused(
+        reason, captcha_required=decision.captcha_required, attempts_left=decision.attempts_left
+    )
 
 
-def open_session(ctx: EngineContext, session: Session, user: User, at: datetime, *, ip: str,
-                 totp_verified: bool, via: str) -> tuple[str, UserSession]:
+def open_session(
+    ctx: EngineContext, session: Session, user: User, at: datetime, *, ip: str, totp_verified: bool, via: str
+) -> tuple[str, UserSession]:
     token = secrets.token_urlsafe(32)
-    row = UserSession(token_hash=token_hash(token), user_id=user.id, csrf_token=secrets.token_urlsafe(32),
-                      created_at=at, last_seen_at=at, ip=ip[:64], totp_verified=totp_verified, via=via,
-                      expires_at=at + timedelta(hours=ctx.settings.session_absolute_hours))
+    row = UserSession(
+        token_hash=token_hash(token),
+        user_id=user.id,
+        csrf_token=secrets.token_urlsafe(32),
+        created_at=at,
+        last_seen_at=at,
+        ip=ip[:64],
+        totp_verified=totp_verified,
+        via=via,
+        expires_at=at + timedelta(hours=ctx.settings.session_absolute_hours),
+    )
     session.add(row)
     session.flush()
     return token, row
 
 
-def _login_tx(ctx: EngineContext, session: Session, identifier: str, password: str, ip: str,
-              totp_code: str | None) -> LoginResult | LoginRefused:
+def _login_tx(
+    ctx: EngineContext, session: Session, identifier: str, password: str, ip: str, totp_code: str | None
+) -> LoginResult | LoginRefused:
     at = now(ctx)
     user = find_user(session, identifier, for_update=True)
     if user is None:
         verify_password(_dummy_hash(ctx), password, hasher=hasher(ctx))  # same cost as a real check
-        record(ctx, session, actor="anonymous", action="login.failed", reason="unknown_user",
-               details={"identifier": identifier.strip()[:64], "ip": ip})
+        record(
+            ctx,
+            session,
+            actor="anonymous",
+            action="login.failed",
+            reason="unknown_user",
+            details={"identifier": identifier.strip()[:64], "ip": ip},
+        )
         return LoginRefused("bad_credentials", captcha_required=True)
-    decision = lockout.assess(lockout.LoginFailures(user.failures, aware(user.last_failure_at)), at,
-                              lockout_policy(ctx))
+    decision = lockout.assess(
+        lockout.LoginFailures(user.failures, aware(user.last_failure_at)), at, lockout_policy(ctx)
+    )
     if decision.locked:
         record(ctx, session, actor=user.username, action="login.refused", reason="locked", details={"ip": ip})
         return LoginRefused("locked", locked_until=decision.locked_until.isoformat())
     if not verify_password(user.password_hash, password, hasher=hasher(ctx)):
         return record_failed_attempt(ctx, session, user, at, "bad_credentials", ip)
-    for refused, code in ((not user.active, "inactive"),
-                          (user.expires_at is not None and aware(user.expires_at) <= at, "account_expired")):
+    for refused, code in (
+        (not user.active, "inactive"),
+        (user.expires_at is not None and aware(user.expires_at) <= at, "account_expired"),
+    ):
         if refused:
             record(ctx, session, actor=user.username, action="login.refused", reason=code, details={"ip": ip})
             return LoginRefused(code)
@@ -187,8 +228,15 @@ def _login_tx(ctx: EngineContext, session: Session, identifier: str, password: s
     return _succeed(ctx, session, user, password, at, ip, totp_verified)
 
 
-def _succeed(ctx: EngineContext, session: Session, user: User, password: str, at: datetime, ip: str,
-             totp_verified: bool) -> LoginResult:
+def _succeed(
+    ctx: EngineContext,
+    session: Session,
+    user: User,
+    password: str,
+    at: datetime,
+    ip: str,
+    totp_verified: bool,
+) -> LoginResult:
     policy = password_policy(ctx)
     user.failures, user.last_failure_at, user.locked_until = 0, None, None
     user.login_count += 1
@@ -204,20 +252,44 @@ def _succeed(ctx: EngineContext, session: Session, user: User, password: str, at
         warn_days = _days_left(aware(user.password_changed_at) + timedelta(days=policy.max_age_days), at)
     account_warn = None
     if user.expires_at is not None and aware(user.expires_at) - at <= timedelta(
-            days=ctx.settings.account_expiry_warn_days):
+        days=ctx.settings.account_expiry_warn_days
+    ):
         account_warn = _days_left(aware(user.expires_at), at)
     token, row = open_session(ctx, session, user, at, ip=ip, totp_verified=totp_verified, via="password")
-    status = (PASSWORD_CHANGE_REQUIRED if user.must_change_password
-              else TOTP_ENROLLMENT_REQUIRED if not totp_verified else OK)
-    record(ctx, session, actor=user.username, action="login.success",
-           details={"ip": ip, "session_id": row.id, "status": status, "weak_password": weak, "password_age": age})
-    return LoginResult(status=status, username=user.username, session_token=token, csrf_token=row.csrf_token,
-                       expires_at=row.expires_at, password_expiry_warning_days=warn_days,
-                       account_expiry_warning_days=account_warn)
+    status = (
+        PASSWORD_CHANGE_REQUIRED
+        if user.must_change_password
+        else TOTP_ENROLLMENT_REQUIRED
+        if not totp_verified
+        else OK
+    )
+    record(
+        ctx,
+        session,
+        actor=user.username,
+        action="login.success",
+        details={
+            "ip": ip,
+            "session_id": row.id,
+            "status": status,
+            "weak_password": weak,
+            "password_age": age,
+        },
+    )
+    return LoginResult(
+        status=status,
+        username=user.username,
+        session_token=token,
+        csrf_token=row.csrf_token,
+        expires_at=row.expires_at,
+        password_expiry_warning_days=warn_days,
+        account_expiry_warning_days=account_warn,
+    )
 
 
-def login(ctx: EngineContext, identifier: str, password: str, *, ip: str,
-          totp_code: str | None = None) -> LoginResult:
+def login(
+    ctx: EngineContext, identifier: str, password: str, *, ip: str, totp_code: str | None = None
+) -> LoginResult:
     """Log in with username or employee number and password (plus TOTP for privileged roles).
 
     Args:
@@ -241,8 +313,9 @@ def login(ctx: EngineContext, identifier: str, password: str, *, ip: str,
     return outcome
 
 
-def end_session(ctx: EngineContext, session: Session, row: UserSession, at: datetime, reason: str,
-                actor: str) -> None:
+def end_session(
+    ctx: EngineContext, session: Session, row: UserSession, at: datetime, reason: str, actor: str
+) -> None:
     row.ended_at, row.end_reason = at, reason
     record(ctx, session, actor=actor, action=f"session.{reason}", details={"session_id": row.id})
 
@@ -267,12 +340,25 @@ def _resolve_tx(ctx: EngineContext, session: Session, token: str) -> SessionInfo
         row.last_seen_at = at
         idle_end = at + timedelta(minutes=ctx.settings.session_idle_minutes)
     must_change = user.must_change_password and row.via == "password"
-    subject = build_subject(ctx, session, user.username, user.display_name, no_roles=must_change,
-                            withheld=frozenset() if row.totp_verified else PRIVILEGED_ROLES)
-    return SessionInfo(subject=subject, csrf_token=row.csrf_token, must_change_password=must_change,
-                       expires_at=aware(row.expires_at), idle_expires_at=idle_end,
-                       totp_verified=row.totp_verified, totp_enrolled=user.totp_secret_enc is not None,
-                       session_id=row.id, user_id=user.id)
+    subject = build_subject(
+        ctx,
+        session,
+        user.username,
+        user.display_name,
+        no_roles=must_change,
+        withheld=frozenset() if row.totp_verified else PRIVILEGED_ROLES,
+    )
+    return SessionInfo(
+        subject=subject,
+        csrf_token=row.csrf_token,
+        must_change_password=must_change,
+        expires_at=aware(row.expires_at),
+        idle_expires_at=idle_end,
+        totp_verified=row.totp_verified,
+        totp_enrolled=user.totp_secret_enc is not None,
+        session_id=row.id,
+        user_id=user.id,
+    )
 
 
 def resolve_session(ctx: EngineContext, token: str | None) -> SessionInfo | None:

@@ -1,4 +1,5 @@
 """User administration: create, update, deactivate (system admin); unlock, reset password (security admin)."""
+
 from __future__ import annotations
 
 import re
@@ -38,12 +39,15 @@ class UserFields:
     expires_at: datetime | None = None
 
 
-def field_errors(*, username: str | None, employee_no: str | None, fields: UserFields,
-                 prefix: str = "") -> list[FieldError]:
+def field_errors(
+    *, username: str | None, employee_no: str | None, fields: UserFields, prefix: str = ""
+) -> list[FieldError]:
     """Format checks shared by the admin form and the CSV import."""
     errors: list[FieldError] = []
     if username is not None and not USERNAME_RE.fullmatch(username):
-        errors.append(FieldError(f"{prefix}/username", "用户名须以字母开头，3-64 位字母、数字或 _.-", "pattern"))
+        errors.append(
+            FieldError(f"{prefix}/username", "用户名须以字母开头，3-64 位字母、数字或 _.-", "pattern")
+        )
     if employee_no is not None and not EMPLOYEE_NO_RE.fullmatch(employee_no):
         errors.append(FieldError(f"{prefix}/employee_no", "工号为 2-32 位字母、数字或连字符。", "pattern"))
     if fields.display_name is not None and not (0 < len(fields.display_name.strip()) <= 100):
@@ -68,10 +72,13 @@ def valid_id_number(value: str) -> bool:
 def department_id(session: Session, institution: str, code: str | None) -> str | None:
     if not code:
         return None
-    dept = session.scalars(select(Department.id).where(Department.institution_code == institution,
-                                                       Department.code == code)).first()
+    dept = session.scalars(
+        select(Department.id).where(Department.institution_code == institution, Department.code == code)
+    ).first()
     if dept is None:
-        raise ValidationFailed("科室不存在。", [FieldError("/department_code", "该机构下没有此科室。", "exists")])
+        raise ValidationFailed(
+            "科室不存在。", [FieldError("/department_code", "该机构下没有此科室。", "exists")]
+        )
     return dept
 
 
@@ -97,7 +104,9 @@ def decrypt_pii(ctx: EngineContext, user: User) -> tuple[str, str]:
 
 def direct_roles(ctx: EngineContext, username: str) -> dict[str, list[str]]:
     authz = loaded_authorizer(ctx)
-    return {d: sorted(authz.roles_of(username, d, inherited=False)) for d in sorted(authz.domains_of(username))}
+    return {
+        d: sorted(authz.roles_of(username, d, inherited=False)) for d in sorted(authz.domains_of(username))
+    }
 
 
 def view(ctx: EngineContext, user: User) -> UserView:
@@ -117,10 +126,19 @@ def _institution_of(ctx: EngineContext, user_id: str) -> str:
         return load_user(session, user_id).institution_code
 
 
-def create_user(ctx: EngineContext, subject: Subject, *, username: str, employee_no: str, display_name: str,
-                institution_code: str, fields: UserFields | None = None, initial_password: str | None = None,
-                reason: str) -> UserView:
-    """Create a user (``identity:admin`` in the institution). The user must change the password on first login.
+def create_user(
+    ctx: EngineContext,
+    subject: Subject,
+    *,
+    username: str,
+    employee_no: str,
+    display_name: str,
+    institution_code: str,
+    fields: UserFields | None = None,
+    initial_password: str | None = None,
+    reason: str,
+) -> UserView:
+    """Create a user (``identity:admin`` in the institution); the first login forces a password change.
 
     Args:
         initial_password: Optional first password (policy-checked); without it the account can only
@@ -132,7 +150,9 @@ def create_user(ctx: EngineContext, subject: Subject, *, username: str, employee
     """
     reason = require_reason(reason)
     fields = fields or UserFields()
-    fields = UserFields(display_name, fields.department_code, fields.phone, fields.id_number, fields.expires_at)
+    fields = UserFields(
+        display_name, fields.department_code, fields.phone, fields.id_number, fields.expires_at
+    )
     errors = field_errors(username=username, employee_no=employee_no, fields=fields)
     if errors:
         raise ValidationFailed("用户信息有误。", errors)
@@ -141,27 +161,44 @@ def create_user(ctx: EngineContext, subject: Subject, *, username: str, employee
     def tx(session: Session) -> UserView:
         if session.get(Institution, institution_code) is None:
             raise NotFound("机构不存在 (institution not found)")
-        taken = session.scalars(select(User.id).where(or_(User.username == username,
-                                                          User.employee_no == employee_no))).first()
+        taken = session.scalars(
+            select(User.id).where(or_(User.username == username, User.employee_no == employee_no))
+        ).first()
         if taken:
             raise Conflict("用户名或工号已存在。")
-        user = User(username=username, employee_no=employee_no, display_name=display_name.strip(),
-                    institution_code=institution_code, must_change_password=True, password_history=[],
-                    department_id=department_id(session, institution_code, fields.department_code),
-                    expires_at=fields.expires_at, created_at=now(ctx), updated_at=now(ctx))
+        user = User(
+            username=username,
+            employee_no=employee_no,
+            display_name=display_name.strip(),
+            institution_code=institution_code,
+            must_change_password=True,
+            password_history=[],
+            department_id=department_id(session, institution_code, fields.department_code),
+            expires_at=fields.expires_at,
+            created_at=now(ctx),
+            updated_at=now(ctx),
+        )
         apply_sensitive(ctx, user, fields)
         if initial_password:
             set_password(ctx, user, initial_password, must_change=True)
         session.add(user)
         session.flush()
-        record(ctx, session, actor=subject.username, action="user.created", reason=reason,
-               details={"username": username, "employee_no": employee_no, "institution": institution_code})
+        record(
+            ctx,
+            session,
+            actor=subject.username,
+            action="user.created",
+            reason=reason,
+            details={"username": username, "employee_no": employee_no, "institution": institution_code},
+        )
         return view(ctx, user)
 
     return ctx.db.run(tx)
 
 
-def update_user(ctx: EngineContext, subject: Subject, user_id: str, fields: UserFields, *, reason: str) -> UserView:
+def update_user(
+    ctx: EngineContext, subject: Subject, user_id: str, fields: UserFields, *, reason: str
+) -> UserView:
     """Change name, department, phone, ID number or account expiry (``identity:admin``)."""
     reason = require_reason(reason)
     errors = field_errors(username=None, employee_no=None, fields=fields)
@@ -171,8 +208,11 @@ def update_user(ctx: EngineContext, subject: Subject, user_id: str, fields: User
 
     def tx(session: Session) -> UserView:
         user = load_user(session, user_id)
-        changed = [name for name in ("display_name", "department_code", "phone", "id_number", "expires_at")
-                   if getattr(fields, name) is not None]
+        changed = [
+            name
+            for name in ("display_name", "department_code", "phone", "id_number", "expires_at")
+            if getattr(fields, name) is not None
+        ]
         if fields.display_name is not None:
             user.display_name = fields.display_name.strip()
         if fields.department_code is not None:
@@ -182,19 +222,30 @@ def update_user(ctx: EngineContext, subject: Subject, user_id: str, fields: User
         apply_sensitive(ctx, user, fields)
         user.updated_at = now(ctx)
         # Field names only: the audit trail never carries the personal data itself.
-        record(ctx, session, actor=subject.username, action="user.updated", reason=reason,
-               details={"username": user.username, "fields": changed})
+        record(
+            ctx,
+            session,
+            actor=subject.username,
+            action="user.updated",
+            reason=reason,
+            details={"username": user.username, "fields": changed},
+        )
         return view(ctx, user)
 
     return ctx.db.run(tx)
 
 
 def _end_sessions(session: Session, user: User, at: datetime, reason: str) -> None:
-    session.execute(update(UserSession).where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
-                    .values(ended_at=at, end_reason=reason))
+    session.execute(
+        update(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+        .values(ended_at=at, end_reason=reason)
+    )
 
 
-def set_user_active(ctx: EngineContext, subject: Subject, user_id: str, active: bool, *, reason: str) -> UserView:
+def set_user_active(
+    ctx: EngineContext, subject: Subject, user_id: str, active: bool, *, reason: str
+) -> UserView:
     """Deactivate (ending every session) or reactivate an account (``identity:admin``)."""
     reason = require_reason(reason)
     require(ctx, subject, _institution_of(ctx, user_id), "identity", "admin", command="set_user_active")
@@ -206,8 +257,14 @@ def set_user_active(ctx: EngineContext, subject: Subject, user_id: str, active: 
         user.active, user.updated_at = active, now(ctx)
         if not active:
             _end_sessions(session, user, now(ctx), "user_disabled")
-        record(ctx, session, actor=subject.username, action="user.activated" if active else "user.deactivated",
-               reason=reason, details={"username": user.username})
+        record(
+            ctx,
+            session,
+            actor=subject.username,
+            action="user.activated" if active else "user.deactivated",
+            reason=reason,
+            details={"username": user.username},
+        )
         return view(ctx, user)
 
     return ctx.db.run(tx)
@@ -222,8 +279,14 @@ def unlock_user(ctx: EngineContext, subject: Subject, user_id: str, *, reason: s
         user = load_user(session, user_id)
         was = {"failures": user.failures, "locked_until": str(aware(user.locked_until) or "")}
         user.failures, user.last_failure_at, user.locked_until = 0, None, None
-        record(ctx, session, actor=subject.username, action="user.unlocked", reason=reason,
-               details={"username": user.username, **was})
+        record(
+            ctx,
+            session,
+            actor=subject.username,
+            action="user.unlocked",
+            reason=reason,
+            details={"username": user.username, **was},
+        )
         return view(ctx, user)
 
     return ctx.db.run(tx)
@@ -234,13 +297,18 @@ def temporary_password(length: int = 14) -> str:
     alphabet = string.ascii_letters + string.digits + "!@#%^*-_"
     while True:
         candidate = "".join(secrets.choice(alphabet) for _ in range(length))
-        if (any(c.islower() for c in candidate) and any(c.isupper() for c in candidate)
-                and any(c.isdigit() for c in candidate) and any(not c.isalnum() for c in candidate)):
+        if (
+            any(c.islower() for c in candidate)
+            and any(c.isupper() for c in candidate)
+            and any(c.isdigit() for c in candidate)
+            and any(not c.isalnum() for c in candidate)
+        ):
             return candidate
 
 
-def reset_password(ctx: EngineContext, subject: Subject, user_id: str, *, reason: str,
-                   new_password: str | None = None) -> str:
+def reset_password(
+    ctx: EngineContext, subject: Subject, user_id: str, *, reason: str, new_password: str | None = None
+) -> str:
     """Set a temporary password the user must change at next login; unlocks and ends sessions.
 
     Needs ``security:admin`` in the user's institution. Returns the temporary password (shown once).
@@ -254,8 +322,14 @@ def reset_password(ctx: EngineContext, subject: Subject, user_id: str, *, reason
         set_password(ctx, user, password, must_change=True)
         user.failures, user.last_failure_at, user.locked_until = 0, None, None
         _end_sessions(session, user, now(ctx), "password_reset")
-        record(ctx, session, actor=subject.username, action="password.reset", reason=reason,
-               details={"username": user.username})
+        record(
+            ctx,
+            session,
+            actor=subject.username,
+            action="password.reset",
+            reason=reason,
+            details={"username": user.username},
+        )
         return password
 
     return ctx.db.run(tx)
@@ -271,16 +345,30 @@ def reset_totp(ctx: EngineContext, subject: Subject, user_id: str, *, reason: st
         user.totp_secret_enc = user.totp_pending_enc = None
         user.totp_last_step = None
         _end_sessions(session, user, now(ctx), "totp_reset")
-        record(ctx, session, actor=subject.username, action="totp.reset", reason=reason,
-               details={"username": user.username})
+        record(
+            ctx,
+            session,
+            actor=subject.username,
+            action="totp.reset",
+            reason=reason,
+            details={"username": user.username},
+        )
         return view(ctx, user)
 
     return ctx.db.run(tx)
 
 
-def list_users(ctx: EngineContext, subject: Subject, *, institution_code: str | None = None, q: str = "",
-               phone: str | None = None, active: bool | None = None, limit: int = 50,
-               offset: int = 0) -> list[UserView]:
+def list_users(
+    ctx: EngineContext,
+    subject: Subject,
+    *,
+    institution_code: str | None = None,
+    q: str = "",
+    phone: str | None = None,
+    active: bool | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[UserView]:
     """Search users (``identity:read``, or ``security:read`` for unlock pages) with masked PII.
 
     Args:
@@ -297,7 +385,9 @@ def list_users(ctx: EngineContext, subject: Subject, *, institution_code: str | 
         query = query.where(User.institution_code == institution_code)
     if q:
         like = f"%{q.strip()[:50]}%"
-        query = query.where(or_(User.username.like(like), User.employee_no.like(like), User.display_name.like(like)))
+        query = query.where(
+            or_(User.username.like(like), User.employee_no.like(like), User.display_name.like(like))
+        )
     if phone:
         query = query.where(User.phone_bidx == blind_index(ctx).compute(phone, "phone"))
     if active is not None:
@@ -314,8 +404,14 @@ def reveal_user_pii(ctx: EngineContext, subject: Subject, user_id: str, *, reaso
     def tx(session: Session) -> dict[str, Any]:
         user = load_user(session, user_id)
         phone, idn = decrypt_pii(ctx, user)
-        record(ctx, session, actor=subject.username, action="pii.read", reason=reason,
-               details={"username": user.username, "fields": ["phone", "id_number"]})
+        record(
+            ctx,
+            session,
+            actor=subject.username,
+            action="pii.read",
+            reason=reason,
+            details={"username": user.username, "fields": ["phone", "id_number"]},
+        )
         return {"username": user.username, "phone": phone, "id_number": idn}
 
     return ctx.db.run(tx)

@@ -1,4 +1,5 @@
 """Read models returned by the identity commands (sensitive fields masked server-side)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -59,10 +60,24 @@ class UserView:
 
     @classmethod
     def of(cls, row: User, *, phone: str, id_number: str, roles: dict[str, list[str]]) -> UserView:
-        return cls(row.id, row.username, row.employee_no, row.display_name, row.institution_code,
-                   row.department_id, mask_phone(phone) if phone else "", mask_id_number(id_number) if id_number else "",
-                   row.active, aware(row.locked_until), row.must_change_password, aware(row.expires_at),
-                   row.totp_secret_enc is not None, row.login_count, aware(row.last_login_at), roles)
+        return cls(
+            row.id,
+            row.username,
+            row.employee_no,
+            row.display_name,
+            row.institution_code,
+            row.department_id,
+            mask_phone(phone) if phone else "",
+            mask_id_number(id_number) if id_number else "",
+            row.active,
+            aware(row.locked_until),
+            row.must_change_password,
+            aware(row.expires_at),
+            row.totp_secret_enc is not None,
+            row.login_count,
+            aware(row.last_login_at),
+            roles,
+        )
 
 
 @dataclass(frozen=True)
@@ -77,8 +92,15 @@ class ApiClientView:
 
     @classmethod
     def of(cls, row: ApiClientRecord, permissions: list[list[str]]) -> ApiClientView:
-        return cls(row.key_id, row.name, list(row.allowed_networks or []), row.active, permissions,
-                   aware(row.created_at), aware(row.rotated_at))
+        return cls(
+            row.key_id,
+            row.name,
+            list(row.allowed_networks or []),
+            row.active,
+            permissions,
+            aware(row.created_at),
+            aware(row.rotated_at),
+        )
 
 
 @dataclass(frozen=True)

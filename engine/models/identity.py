@@ -3,6 +3,7 @@
 Sensitive columns (phone, ID number, TOTP and client secrets) hold FieldCipher ciphertext; the
 ``*_bidx`` columns hold blind indexes for exact-match lookup without decryption.
 """
+
 from __future__ import annotations
 
 from datetime import datetime

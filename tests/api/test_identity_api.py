@@ -1,4 +1,5 @@
 """The platform authenticator over HTTP: cookie flags, CSRF, signed requests, 401/403 reason codes."""
+
 from __future__ import annotations
 
 import json
@@ -84,20 +85,34 @@ def test_audit_api_only_for_audit_admin(web, app_ctx):
     assert web.get("/api/audit/records?limit=5").status_code == 200
     verify = web.get("/api/audit/verify").json()
     assert verify["ok"] is True
-    methods = {m for r in web.app.routes if getattr(r, "path", "").startswith("/api/audit") for m in r.methods}
+    methods = {
+        m for r in web.app.routes if getattr(r, "path", "").startswith("/api/audit") for m in r.methods
+    }
     assert methods <= {"GET", "HEAD"}
 
 
 def test_admin_user_creation_reason_and_password_change_gate(web, app_ctx):
     csrf = login(web, "xitong_admin")
     h = {"X-CSRF-Token": csrf}
-    body = {"username": "api_user", "employee_no": "E7100", "display_name": "接口用户", "institution_code": "zyy",
-            "phone": "13900002222", "initial_password": "Api#User20260"}
+    body = {
+        "username": "api_user",
+        "employee_no": "E7100",
+        "display_name": "接口用户",
+        "institution_code": "zyy",
+        "phone": "13900002222",
+        "initial_password": "Api#User20260",
+    }
     assert web.post("/api/admin/users", json=body, headers=h).status_code == 422  # no reason
     created = web.post("/api/admin/users", json={**body, "reason": "入职"}, headers=h)
     assert created.status_code == 201 and created.json()["phone"] == "139****2222"
-    assert web.post("/api/admin/users/api_user/roles", json={"role": "doctor", "institution": "zyy", "reason": "入职"},
-                    headers=h).status_code == 201
+    assert (
+        web.post(
+            "/api/admin/users/api_user/roles",
+            json={"role": "doctor", "institution": "zyy", "reason": "入职"},
+            headers=h,
+        ).status_code
+        == 201
+    )
     login(web, "api_user", "Api#User20260")
     r = web.get("/api/admin/institutions")
     assert r.status_code == 403 and r.json()["reason"] == "password_change_required"
@@ -106,10 +121,16 @@ def test_admin_user_creation_reason_and_password_change_gate(web, app_ctx):
 
 def test_csv_import_with_a_bad_row_imports_nothing(web, app_ctx):
     csrf = login(web, "xitong_admin")
-    csv = ("username,employee_no,display_name,institution,roles\n"
-           "good_one,E7201,好人,zyy,doctor\nbad one,E7202,坏行,zyy,doctor\n").encode()
-    r = web.post("/api/admin/users/import", files={"file": ("u.csv", csv, "text/csv")}, data={"reason": "批量"},
-                 headers={"X-CSRF-Token": csrf})
+    csv = (
+        "username,employee_no,display_name,institution,roles\n"
+        "good_one,E7201,好人,zyy,doctor\nbad one,E7202,坏行,zyy,doctor\n"
+    ).encode()
+    r = web.post(
+        "/api/admin/users/import",
+        files={"file": ("u.csv", csv, "text/csv")},
+        data={"reason": "批量"},
+        headers={"X-CSRF-Token": csrf},
+    )
     assert r.status_code == 422 and any(f["pointer"] == "/rows/2/username" for f in r.json()["fields"])
     with app_ctx.db.unit_of_work() as s:
         assert s.scalar(select(func.count()).select_from(User).where(User.username == "good_one")) == 0
@@ -117,8 +138,16 @@ def test_csv_import_with_a_bad_row_imports_nothing(web, app_ctx):
 
 def _api_client(web):
     csrf = login(web, "anquan_admin")
-    r = web.post("/api/admin/api-clients", headers={"X-CSRF-Token": csrf}, json={
-        "key_id": "portal-01", "name": "统一门户", "allowed_networks": ["10.8.0.0/16"], "reason": "门户对接"})
+    r = web.post(
+        "/api/admin/api-clients",
+        headers={"X-CSRF-Token": csrf},
+        json={
+            "key_id": "portal-01",
+            "name": "统一门户",
+            "allowed_networks": ["10.8.0.0/16"],
+            "reason": "门户对接",
+        },
+    )
     assert r.status_code == 201, r.text
     web.cookies.clear()
     return r.json()["secret"]
@@ -127,8 +156,9 @@ def _api_client(web):
 def test_signed_request_over_http(web, app_ctx, clock):
     secret = _api_client(web)
     ts = int(clock.now().timestamp())
-    headers = sign_request(secret, "GET", "/api/auth/me?x=1", b"", timestamp=ts, nonce="http-nonce-1",
-                           key_id="portal-01")
+    headers = sign_request(
+        secret, "GET", "/api/auth/me?x=1", b"", timestamp=ts, nonce="http-nonce-1", key_id="portal-01"
+    )
     ok = web.get("/api/auth/me?x=1", headers=headers)
     assert ok.status_code == 200 and ok.json()["username"] == "client:portal-01"
     replay = web.get("/api/auth/me?x=1", headers=headers)
@@ -142,11 +172,15 @@ def test_signed_request_over_http(web, app_ctx, clock):
 
 def test_signed_request_from_outside_the_allow_list(app_ctx, web, clock):
     secret = _api_client(web)
-    other = TestClient(create_app(app_ctx, authenticate=PlatformAuthenticator()), raise_server_exceptions=False,
-                       client=("192.168.9.9", 1))
+    other = TestClient(
+        create_app(app_ctx, authenticate=PlatformAuthenticator()),
+        raise_server_exceptions=False,
+        client=("192.168.9.9", 1),
+    )
     body = json.dumps({"a": 1}).encode()
-    headers = sign_request(secret, "POST", "/api/auth/me", body, timestamp=int(clock.now().timestamp()),
-                           key_id="portal-01")
+    headers = sign_request(
+        secret, "POST", "/api/auth/me", body, timestamp=int(clock.now().timestamp()), key_id="portal-01"
+    )
     r = other.post("/api/auth/me", content=body, headers=headers)
     assert r.status_code == 401 and r.json()["reason"] == "ip_not_allowed"
 
@@ -158,11 +192,17 @@ def test_real_connections_refresh_policy_without_self_deadlock(ctx):
     must still be picked up on the next request."""
     prepare(ctx)
     engine.load_demo_identity(ctx)
-    with TestClient(create_app(ctx, authenticate=PlatformAuthenticator()), raise_server_exceptions=False,
-                    client=("10.8.1.2", 1)) as web:
+    with TestClient(
+        create_app(ctx, authenticate=PlatformAuthenticator()),
+        raise_server_exceptions=False,
+        client=("10.8.1.2", 1),
+    ) as web:
         csrf = login(web, "xitong_admin")
-        r = web.post("/api/admin/users/zhangwei/roles", json={"role": "expert", "institution": "zyy", "reason": "会诊"},
-                     headers={"X-CSRF-Token": csrf})
+        r = web.post(
+            "/api/admin/users/zhangwei/roles",
+            json={"role": "expert", "institution": "zyy", "reason": "会诊"},
+            headers={"X-CSRF-Token": csrf},
+        )
         assert r.status_code == 201, r.text
         users = web.get("/api/admin/users?q=zhangwei")
         assert users.status_code == 200 and users.json()[0]["roles"]["zyy"] == ["expert"]

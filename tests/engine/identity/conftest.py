@@ -1,4 +1,5 @@
 """Identity fixtures: the demo district loaded into the per-test database, a light argon2 hasher."""
+
 from __future__ import annotations
 
 import dataclasses

@@ -1,4 +1,5 @@
 """Admin commands: separation of duties, wrong domain, reasons, PII masking, CSV import, audit access."""
+
 from __future__ import annotations
 
 import pytest
@@ -13,18 +14,24 @@ from tests.engine.identity.conftest import audit_actions, subject_of
 def test_sys_admin_manages_org_with_reasons(ictx):
     admin = subject_of(ictx, "xitong_admin")
     with pytest.raises(ValidationFailed):
-        engine.create_institution(ictx, admin, code="sq_south", name="城南社区卫生服务中心", kind="community", reason=" ")
-    inst = engine.create_institution(ictx, admin, code="sq_south", name="城南社区卫生服务中心", kind="community",
-                                     reason="新建社区中心")
+        engine.create_institution(
+            ictx, admin, code="sq_south", name="城南社区卫生服务中心", kind="community", reason=" "
+        )
+    inst = engine.create_institution(
+        ictx, admin, code="sq_south", name="城南社区卫生服务中心", kind="community", reason="新建社区中心"
+    )
     assert inst.kind == "community"
     with pytest.raises(Conflict):
         engine.create_institution(ictx, admin, code="sq_south", name="重复", kind="community", reason="重复")
-    dept = engine.create_department(ictx, admin, institution_code="sq_south", code="qk", name="全科", reason="建科")
+    dept = engine.create_department(
+        ictx, admin, institution_code="sq_south", code="qk", name="全科", reason="建科"
+    )
     engine.update_department(ictx, admin, dept.id, name="全科医学科", reason="更名")
     engine.update_institution(ictx, admin, "sq_south", name="城南社区中心", reason="更名")
     assert [d.name for d in engine.list_departments(ictx, "sq_south")] == ["全科医学科"]
     assert {"institution.created", "department.created", "department.updated", "institution.updated"} <= set(
-        audit_actions(ictx, "xitong_admin"))
+        audit_actions(ictx, "xitong_admin")
+    )
 
 
 def test_separation_of_duties(ictx):
@@ -33,13 +40,21 @@ def test_separation_of_duties(ictx):
     doctor = subject_of(ictx, "zhangwei")
     for who in (security, auditor, doctor):
         with pytest.raises(PermissionDenied):
-            engine.create_user(ictx, who, username="x_user", employee_no="E0999", display_name="某人",
-                               institution_code="zyy", reason="测试")
+            engine.create_user(
+                ictx,
+                who,
+                username="x_user",
+                employee_no="E0999",
+                display_name="某人",
+                institution_code="zyy",
+                reason="测试",
+            )
     sys_admin = subject_of(ictx, "xitong_admin")
     for who in (sys_admin, auditor, doctor):
         with pytest.raises(PermissionDenied):
-            engine.create_api_client(ictx, who, key_id="his-01", name="HIS", allowed_networks=["10.0.0.0/8"],
-                                     reason="测试")
+            engine.create_api_client(
+                ictx, who, key_id="his-01", name="HIS", allowed_networks=["10.0.0.0/8"], reason="测试"
+            )
         with pytest.raises(PermissionDenied):
             engine.reset_password(ictx, who, "zhangwei", reason="测试")
     for who in (sys_admin, security, doctor):
@@ -69,22 +84,46 @@ def test_role_rules_self_assignment_and_three_officer_exclusivity(ictx):
 
 def test_institution_scoped_admin_cannot_act_in_another_domain(ictx):
     admin = subject_of(ictx, "xitong_admin")
-    engine.create_user(ictx, admin, username="zyy_admin", employee_no="E3900", display_name="中医院管理员",
-                       institution_code="zyy", initial_password="Zyy#Admin20260", reason="分院管理员")
+    engine.create_user(
+        ictx,
+        admin,
+        username="zyy_admin",
+        employee_no="E3900",
+        display_name="中医院管理员",
+        institution_code="zyy",
+        initial_password="Zyy#Admin20260",
+        reason="分院管理员",
+    )
     engine.assign_role(ictx, admin, "zyy_admin", "sys_admin", "zyy", reason="分院管理员")
     local = engine.login(ictx, "zyy_admin", "Zyy#Admin20260", ip="10.0.0.3")
     info = engine.resolve_session(ictx, local.session_token)
-    engine.change_password(ictx, info.subject, "Zyy#Admin20260", "Zyy#Admin20261", session_token=local.session_token)
+    engine.change_password(
+        ictx, info.subject, "Zyy#Admin20260", "Zyy#Admin20261", session_token=local.session_token
+    )
     # In development the second factor is enforced for non-demo admins too: roles withheld until TOTP.
     assert "sys_admin" not in engine.resolve_session(ictx, local.session_token).subject.roles.get("zyy", ())
     with ictx.db.unit_of_work() as s:
         s.execute(User.__table__.update().where(User.username == "zyy_admin").values(totp_exempt=True))
     subject = subject_of(ictx, "zyy_admin", "Zyy#Admin20261")
-    engine.create_user(ictx, subject, username="zyy_doc", employee_no="E3901", display_name="中医院医生",
-                       institution_code="zyy", reason="入职")
+    engine.create_user(
+        ictx,
+        subject,
+        username="zyy_doc",
+        employee_no="E3901",
+        display_name="中医院医生",
+        institution_code="zyy",
+        reason="入职",
+    )
     with pytest.raises(PermissionDenied):
-        engine.create_user(ictx, subject, username="sq_doc", employee_no="E4901", display_name="社区医生",
-                           institution_code="sq_east", reason="入职")
+        engine.create_user(
+            ictx,
+            subject,
+            username="sq_doc",
+            employee_no="E4901",
+            display_name="社区医生",
+            institution_code="sq_east",
+            reason="入职",
+        )
     with pytest.raises(PermissionDenied):
         engine.assign_role(ictx, subject, "xiehua", "doctor", "sq_east", reason="越权")
     policy = ictx.extras["policy"]
@@ -95,9 +134,16 @@ def test_institution_scoped_admin_cannot_act_in_another_domain(ictx):
 
 def test_sensitive_fields_encrypted_masked_and_revealed_with_audit(ictx):
     admin = subject_of(ictx, "xitong_admin")
-    view = engine.create_user(ictx, admin, username="pii_user", employee_no="E8001", display_name="李四",
-                              institution_code="zyy", reason="入职",
-                              fields=engine.UserFields(phone="13812345678", id_number="11010519491231002X"))
+    view = engine.create_user(
+        ictx,
+        admin,
+        username="pii_user",
+        employee_no="E8001",
+        display_name="李四",
+        institution_code="zyy",
+        reason="入职",
+        fields=engine.UserFields(phone="13812345678", id_number="11010519491231002X"),
+    )
     assert view.phone == "138****5678" and view.id_number == "110105********002X"
     with ictx.db.unit_of_work() as s:
         row = s.scalars(select(User).where(User.username == "pii_user")).one()
@@ -110,7 +156,9 @@ def test_sensitive_fields_encrypted_masked_and_revealed_with_audit(ictx):
     assert full["id_number"] == "11010519491231002X"
     assert "pii.read" in audit_actions(ictx, "xitong_admin")
     with pytest.raises(ValidationFailed):
-        engine.update_user(ictx, admin, "pii_user", engine.UserFields(id_number="110105194912310021"), reason="改")
+        engine.update_user(
+            ictx, admin, "pii_user", engine.UserFields(id_number="110105194912310021"), reason="改"
+        )
 
 
 GOOD_CSV = """username,employee_no,display_name,institution,department,phone,id_number,roles,expires_at
@@ -121,14 +169,27 @@ zhaoyun,E6002,赵云,zyy,bas,,,records_clerk;staff,
 
 def test_csv_import_all_rows_or_nothing(ictx):
     admin = subject_of(ictx, "xitong_admin")
-    bad = GOOD_CSV + "bad name,E6003,坏行,nowhere,,123,,ghost_role,not-a-date\nliming2,E6001,重复工号,zyy,,,,,\n".encode()
+    bad = (
+        GOOD_CSV
+        + "bad name,E6003,坏行,nowhere,,123,,ghost_role,not-a-date\n".encode()
+        + "liming2,E6001,重复工号,zyy,,,,,\n".encode()
+    )
     with pytest.raises(ValidationFailed) as exc:
         engine.import_users_csv(ictx, admin, bad, reason="批量入职")
     pointers = {e.pointer for e in exc.value.errors}
-    assert {"/rows/3/username", "/rows/3/institution", "/rows/3/phone", "/rows/3/roles", "/rows/3/expires_at",
-            "/rows/4/employee_no"} <= pointers
+    assert {
+        "/rows/3/username",
+        "/rows/3/institution",
+        "/rows/3/phone",
+        "/rows/3/roles",
+        "/rows/3/expires_at",
+        "/rows/4/employee_no",
+    } <= pointers
     with ictx.db.unit_of_work() as s:
-        assert s.scalar(select(func.count()).select_from(User).where(User.username.in_(["liming", "zhaoyun"]))) == 0
+        assert (
+            s.scalar(select(func.count()).select_from(User).where(User.username.in_(["liming", "zhaoyun"])))
+            == 0
+        )
     assert "user.import_rejected" in audit_actions(ictx, "xitong_admin")
     result = engine.import_users_csv(ictx, admin, GOOD_CSV, reason="批量入职")
     assert result.created == ["liming", "zhaoyun"] and result.assignments == 3
@@ -150,4 +211,6 @@ def test_audit_admin_reads_and_verifies_and_reads_are_audited(ictx):
     assert report.ok
     assert {"audit.read", "audit.verified"} <= set(audit_actions(ictx, "shenji_admin"))
     public = set(engine.__all__)
-    assert not {n for n in public if ("audit" in n and n.split("_")[0] in {"delete", "update", "edit", "purge"})}
+    assert not {
+        n for n in public if ("audit" in n and n.split("_")[0] in {"delete", "update", "edit", "purge"})
+    }

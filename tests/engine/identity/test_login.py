@@ -1,4 +1,5 @@
 """Login, lockout, password rules, TOTP, sessions (idle + absolute timeout) — SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -71,8 +72,12 @@ def test_admin_unlock_is_security_admin_only(ictx):
 
 def test_weak_and_reused_passwords_are_refused(ictx):
     subject = subject_of(ictx, "zhangwei")
-    for weak, code in (("short1!A", "too_short"), ("alllowercase1", "too_few_classes"),
-                       ("Zhangwei@2026x", "contains_username"), (PASSWORD, "reused")):
+    for weak, code in (
+        ("short1!A", "too_short"),
+        ("alllowercase1", "too_few_classes"),
+        ("Zhangwei@2026x", "contains_username"),
+        (PASSWORD, "reused"),
+    ):
         with pytest.raises(ValidationFailed) as exc:
             engine.change_password(ictx, subject, PASSWORD, weak)
         assert code in {e.validator for e in exc.value.errors}
@@ -97,14 +102,24 @@ def test_wrong_current_password_counts_toward_lockout(ictx):
 
 def test_first_login_forces_password_change_and_session_has_no_roles(ictx):
     admin = subject_of(ictx, "xitong_admin")
-    engine.create_user(ictx, admin, username="newnurse", employee_no="E7001", display_name="新护士",
-                       institution_code="zyy", initial_password="First#Login2026", reason="入职")
+    engine.create_user(
+        ictx,
+        admin,
+        username="newnurse",
+        employee_no="E7001",
+        display_name="新护士",
+        institution_code="zyy",
+        initial_password="First#Login2026",
+        reason="入职",
+    )
     engine.assign_role(ictx, admin, "newnurse", "nurse", "zyy", reason="入职")
     result = _login(ictx, "newnurse", "First#Login2026")
     assert result.status == "password_change_required"
     info = engine.resolve_session(ictx, result.session_token)
     assert info.must_change_password and info.subject.roles == {}
-    engine.change_password(ictx, info.subject, "First#Login2026", "Second#Login2026", session_token=result.session_token)
+    engine.change_password(
+        ictx, info.subject, "First#Login2026", "Second#Login2026", session_token=result.session_token
+    )
     info = engine.resolve_session(ictx, result.session_token)
     assert not info.must_change_password and "nurse" in info.subject.roles["zyy"]
 
@@ -112,7 +127,11 @@ def test_first_login_forces_password_change_and_session_has_no_roles(ictx):
 def test_stored_password_failing_todays_policy_forces_change(ictx):
     weak = FAST_HASHER.hash("weakpass")
     with ictx.db.unit_of_work() as s:
-        s.execute(update(User).where(User.username == "wangfang").values(password_hash=weak, password_history=[weak]))
+        s.execute(
+            update(User)
+            .where(User.username == "wangfang")
+            .values(password_hash=weak, password_history=[weak])
+        )
     assert _login(ictx, "wangfang", "weakpass").status == "password_change_required"
 
 
@@ -126,7 +145,11 @@ def test_password_expiry_warning_then_forced_change(ictx, clock):
 
 def test_account_expiry_warns_then_refuses(ictx, clock):
     with ictx.db.unit_of_work() as s:
-        s.execute(update(User).where(User.username == "zhangwei").values(expires_at=clock.now() + timedelta(days=10)))
+        s.execute(
+            update(User)
+            .where(User.username == "zhangwei")
+            .values(expires_at=clock.now() + timedelta(days=10))
+        )
     assert _login(ictx).account_expiry_warning_days == 10
     token = _login(ictx).session_token
     clock.advance(days=10)
@@ -156,8 +179,12 @@ def test_totp_required_for_admin_roles_outside_development(ictx, clock):
     enrolment = engine.enroll_totp(prod, info.subject)
     with pytest.raises(AuthenticationFailed):
         engine.confirm_totp(prod, info.subject, "000000", session_token=first.session_token)
-    engine.confirm_totp(prod, info.subject, totp.code_at(enrolment.secret, totp.time_step(clock.now())),
-                        session_token=first.session_token)
+    engine.confirm_totp(
+        prod,
+        info.subject,
+        totp.code_at(enrolment.secret, totp.time_step(clock.now())),
+        session_token=first.session_token,
+    )
     assert "sys_admin" in engine.resolve_session(prod, first.session_token).subject.roles["*"]
 
     clock.advance(seconds=31)

@@ -1,4 +1,5 @@
 """Casbin rules in our DB (reload across processes), API clients and signed requests, portal SSO."""
+
 from __future__ import annotations
 
 import time
@@ -9,7 +10,7 @@ from sqlalchemy import select
 
 import engine
 from engine.db import Database, make_engine
-from engine.errors import AuthenticationFailed
+from engine.errors import AuthenticationFailed, ValidationFailed
 from engine.models import CasbinRule
 from engine.security.nonces import RedisNonceStore
 from engine.security.signing import sign_request
@@ -38,7 +39,9 @@ def test_role_change_reaches_a_second_process_without_restart(ctx, database_url,
         assert "expert" in engine.authorizer(other).roles_of("zhangwei", "zyy")
         assert policy_b(doctor, "zyy", "task", "claim")
         with ctx.db.unit_of_work() as s:  # the row, the version and the audit record committed together
-            assert s.scalars(select(CasbinRule).where(CasbinRule.v0 == "zhangwei", CasbinRule.v2 == "zyy")).first()
+            assert s.scalars(
+                select(CasbinRule).where(CasbinRule.v0 == "zhangwei", CasbinRule.v2 == "zyy")
+            ).first()
         assert "role.assigned" in audit_actions(ctx, "xitong_admin")
     finally:
         other_engine.dispose()
@@ -47,22 +50,39 @@ def test_role_change_reaches_a_second_process_without_restart(ctx, database_url,
 def test_failed_role_change_leaves_policy_untouched(ictx):
     admin = subject_of(ictx, "xitong_admin")
     version = engine.authorizer(ictx).policy_version
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationFailed):
         engine.assign_role(ictx, admin, "anquan_admin", "sys_admin", "*", reason="兼任")
     assert engine.authorizer(ictx).policy_version == version
 
 
 def _client(ictx, **kw):
     security = subject_of(ictx, "anquan_admin")
-    created = engine.create_api_client(ictx, security, key_id="his-01", name="HIS 收费系统",
-                                       allowed_networks=["10.8.0.0/16"], process_keys=["refund"],
-                                       message_names=["payment_result"], institution="rmyy_main",
-                                       reason="HIS 对接", **kw)
+    created = engine.create_api_client(
+        ictx,
+        security,
+        key_id="his-01",
+        name="HIS 收费系统",
+        allowed_networks=["10.8.0.0/16"],
+        process_keys=["refund"],
+        message_names=["payment_result"],
+        institution="rmyy_main",
+        reason="HIS 对接",
+        **kw,
+    )
     return security, created
 
 
-def _signed(ictx, secret, *, path="/api/v1/instances", body=b'{"k":1}', ts=None, nonce=None, ip="10.8.1.2",
-            key="his-01"):
+def _signed(
+    ictx,
+    secret,
+    *,
+    path="/api/v1/instances",
+    body=b'{"k":1}',
+    ts=None,
+    nonce=None,
+    ip="10.8.1.2",
+    key="his-01",
+):
     ts = int(ictx.clock.now().timestamp()) if ts is None else ts
     headers = sign_request(secret, "POST", path, body, timestamp=ts, nonce=nonce, key_id=key)
     return engine.authenticate_signed_request(ictx, "POST", path, body, headers, client_ip=ip)
@@ -78,13 +98,20 @@ def test_signed_client_acts_with_its_casbin_rules(ictx):
     assert not policy(subject, "zyy", "process:refund", "start")  # wrong domain
     assert not policy(subject, "rmyy_main", "process:leave", "start")
     assert ["p", "client:his-01", "rmyy_main", "process:refund", "start"] in engine.list_policies(
-        ictx, subject_of(ictx, "anquan_admin"), "p")
+        ictx, subject_of(ictx, "anquan_admin"), "p"
+    )
 
 
-@pytest.mark.parametrize("case,reason", [
-    ("replay", "replayed_nonce"), ("stale", "stale_timestamp"), ("ip", "ip_not_allowed"),
-    ("tamper", "bad_signature"), ("unknown", "unknown_key"),
-])
+@pytest.mark.parametrize(
+    "case,reason",
+    [
+        ("replay", "replayed_nonce"),
+        ("stale", "stale_timestamp"),
+        ("ip", "ip_not_allowed"),
+        ("tamper", "bad_signature"),
+        ("unknown", "unknown_key"),
+    ],
+)
 def test_signed_request_refusals_are_audited(ictx, case, reason):
     _, created = _client(ictx)
     now = int(ictx.clock.now().timestamp())
@@ -141,19 +168,25 @@ def test_portal_sso_hand_off(ictx):
     now = sso.clock.now().timestamp()
     token = issue_handoff_token("portal-shared-secret", "E1001", "hospital-workflow", now=now)
     result = engine.sso_login(sso, token, ip="10.0.0.5")
-    assert result.status == "ok" and engine.resolve_session(sso, result.session_token).subject.username == "zhangwei"
+    assert (
+        result.status == "ok"
+        and engine.resolve_session(sso, result.session_token).subject.username == "zhangwei"
+    )
     with pytest.raises(AuthenticationFailed) as replay:
         engine.sso_login(sso, token, ip="10.0.0.5")
     assert replay.value.detail["reason"] == "replayed"
-    for bad, reason in ((issue_handoff_token("portal-shared-secret", "E1001", "other-app", now=now), "wrong_audience"),
-                        (issue_handoff_token("wrong-secret", "E1001", "hospital-workflow", now=now), "bad_signature"),
-                        (issue_handoff_token("portal-shared-secret", "E1001", "hospital-workflow", now=now - 600),
-                         "expired")):
+    for bad, reason in (
+        (issue_handoff_token("portal-shared-secret", "E1001", "other-app", now=now), "wrong_audience"),
+        (issue_handoff_token("wrong-secret", "E1001", "hospital-workflow", now=now), "bad_signature"),
+        (issue_handoff_token("portal-shared-secret", "E1001", "hospital-workflow", now=now - 600), "expired"),
+    ):
         with pytest.raises(AuthenticationFailed) as exc:
             engine.sso_login(sso, bad, ip="10.0.0.5")
         assert exc.value.detail["reason"] == reason
     with pytest.raises(AuthenticationFailed) as unknown:
-        engine.sso_login(sso, issue_handoff_token("portal-shared-secret", "E404", "hospital-workflow", now=now), ip="x")
+        engine.sso_login(
+            sso, issue_handoff_token("portal-shared-secret", "E404", "hospital-workflow", now=now), ip="x"
+        )
     assert unknown.value.code == "bad_credentials"
 
 
