@@ -17,7 +17,8 @@ def get_subject(request: Request) -> Subject:
     """The authenticated subject, set by the authentication middleware for this request."""
     subject = getattr(request.state, "subject", None)
     if subject is None:
-        raise AuthenticationFailed("请先登录 (authentication required)")
+        reason = getattr(request.state, "auth_failure", "not_authenticated")
+        raise AuthenticationFailed("请先登录 (authentication required)", reason=reason)
     return subject
 
 

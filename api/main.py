@@ -1,17 +1,33 @@
 """FastAPI application factory."""
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
-from api.errors import install_error_handlers
-from api.routes import definitions, incidents, instances, messages, notifications, operations, tasks, webhooks
+from api.auth import install_denial_audit
+from api.errors import install_error_handlers, status_for
+from api.routes import (
+    admin,
+    audit,
+    auth,
+    definitions,
+    incidents,
+    instances,
+    messages,
+    notifications,
+    operations,
+    tasks,
+    webhooks,
+)
 from engine import EngineContext, Subject, open_engine
+from engine.errors import EngineError
 
-Authenticator = Callable[[Request], Subject | None]
+Authenticator = Callable[[Request], Subject | None | Awaitable[Subject | None]]
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -45,8 +61,13 @@ def create_app(ctx: EngineContext | None = None, authenticate: Authenticator | N
 
     @app.middleware("http")
     async def authenticate_and_harden(request: Request, call_next: Callable) -> Response:
-        request.state.subject = request.app.state.authenticate(request)
-        response = await call_next(request)
+        try:
+            subject = request.app.state.authenticate(request)
+            request.state.subject = await subject if inspect.isawaitable(subject) else subject
+        except EngineError as exc:  # refused credentials, replayed nonce, CSRF: 401/403 with a reason
+            response: Response = JSONResponse(exc.to_dict(), status_code=status_for(exc))
+        else:
+            response = await call_next(request)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         return response
@@ -56,7 +77,8 @@ def create_app(ctx: EngineContext | None = None, authenticate: Authenticator | N
         return {"status": "ok"}
 
     install_error_handlers(app)
-    for module in (definitions, instances, tasks, messages, incidents, webhooks):
+    install_denial_audit(app)
+    for module in (definitions, instances, tasks, messages, incidents, webhooks, auth, admin, audit):
         app.include_router(module.router)
     app.include_router(operations.router)
     app.include_router(notifications.router)

@@ -117,3 +117,9 @@ __all__ += [
     "read_attachment", "remove_signer", "send_back", "timeline", "transfer_task", "unclaim_task",
     "unread_count", "urge", "withdraw",
 ]
+
+# ---- identity, sessions, admin management, Casbin policy in the database (issue 3) ----
+from engine.identity import *  # noqa: E402,F403 - the identity package pins its own __all__
+from engine.identity import __all__ as _identity_all  # noqa: E402
+
+__all__ += _identity_all

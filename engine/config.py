@@ -60,10 +60,25 @@ class Settings(BaseSettings):
     webhook_max_attempts: int = 8
     default_institution: str = "default"
 
+    # ---- identity and security baseline (issue 3) ----
+    blind_index_key: str = ""  # base64; derived from field_encryption_key when empty
+    password_min_length: int = 10
+    password_history: int = 5
+    password_max_age_days: int = 90
+    password_warn_days: int = 7
+    account_expiry_warn_days: int = 30
+    policy_reload_seconds: float = 1.0
+    sso_secret: str = ""  # shared with the hospital portal; SSO disabled when empty
+    sso_audience: str = "hospital-workflow"
+    sso_max_ttl_seconds: int = 300
+    trusted_proxies: str = ""  # comma-separated addresses whose X-Forwarded-For is believed
+
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:
         if self.environment != "development" and self.secret_key == DEV_SECRET:
             raise ValueError("HWF_SECRET_KEY must be set outside development")
+        if self.environment != "development" and not self.field_encryption_key:
+            raise ValueError("HWF_FIELD_ENCRYPTION_KEY must be set outside development")
         return self
 
     @property

@@ -5,6 +5,7 @@ from sqlalchemy import select
 
 from engine import audit
 from engine.context import EngineContext
+from engine.identity.policy import seed_policy
 from engine.migrate import upgrade
 from engine.models import AuditRecord, Definition, HumanTask, Instance
 from engine.models import human_task as ht
@@ -12,8 +13,9 @@ from engine.models import instance as inst
 
 
 def migrate_database(ctx: EngineContext) -> None:
-    """Apply all Alembic migrations to the context's database."""
+    """Apply all Alembic migrations, then seed the base Casbin policy (policies/seed_policy.csv)."""
     upgrade(ctx.settings.effective_database_url)
+    seed_policy(ctx)
 
 
 def verify_audit_chain(ctx: EngineContext) -> audit.ChainReport:

@@ -3,6 +3,16 @@ from engine.models.audit import AuditRecord
 from engine.models.base import Base
 from engine.models.definition import Definition
 from engine.models.human_task import HumanTask, TaskCandidate
+from engine.models.identity import (
+    ApiClientRecord,
+    CasbinRule,
+    Department,
+    Institution,
+    PolicyVersion,
+    UsedNonce,
+    User,
+    UserSession,
+)
 from engine.models.instance import Instance
 from engine.models.job import Job
 from engine.models.notification import Notification
@@ -18,4 +28,6 @@ __all__ = [
     "Attachment", "AuditRecord", "Base", "Comment", "Definition", "Grant", "HumanTask", "Incident", "Instance", "Job",
     "MessageRecord", "MessageWait", "Notification", "SignPlan", "Signer", "TaskCandidate", "TaskSla",
     "WebhookSubscription",
+    "ApiClientRecord", "CasbinRule", "Department", "Institution", "PolicyVersion", "UsedNonce", "User",
+    "UserSession",
 ]

@@ -8,7 +8,7 @@ ROLES = {
     "records_clerk", "records_head", "medical_affairs", "finance", "cashier", "referral_office",
     "admission_center", "anesthetist", "community_doctor", "expert",
 }
-OBJECTS = {"task", "instance", "audit", "admin", "designer"}
+OBJECTS = {"task", "instance", "audit", "admin", "designer", "identity", "security", "pii"}
 ACTIONS = {"read", "claim", "complete", "transfer", "delegate", "add_signer", "send_back", "withdraw", "urge",
            "cc", "admin", "start"}
 

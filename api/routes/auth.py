@@ -1,0 +1,120 @@
+"""Login, logout, password change, TOTP and portal SSO for the browser (session cookie ``hwf_session``)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import RedirectResponse
+
+import engine
+from api.auth import COOKIE, clear_session_cookie, client_ip, set_session_cookie
+from api.deps import Ctx, CurrentSubject
+from api.schemas.identity import CodeIn, LoginIn, LoginOut, MeOut, PasswordIn, SsoIn, TotpEnrollOut
+
+router = APIRouter(prefix="/api/auth", tags=["auth"])
+
+
+def _secure(ctx: engine.EngineContext) -> bool:
+    return ctx.settings.environment != "development"
+
+
+def _answer(ctx: engine.EngineContext, result: engine.LoginResult, response: Response) -> LoginOut:
+    if result.session_token:
+        set_session_cookie(response, result.session_token, secure=_secure(ctx))
+    return LoginOut(
+        status=result.status,
+        username=result.username,
+        csrf_token=result.csrf_token,
+        expires_at=result.expires_at,
+        password_expiry_warning_days=result.password_expiry_warning_days,
+        account_expiry_warning_days=result.account_expiry_warning_days,
+    )
+
+
+@router.post("/login", response_model=LoginOut)
+def login(body: LoginIn, request: Request, response: Response, ctx: Ctx) -> LoginOut:
+    result = engine.login(
+        ctx,
+        body.identifier,
+        body.password,
+        ip=client_ip(request, ctx.settings.trusted_proxies),
+        totp_code=body.totp_code,
+    )
+    return _answer(ctx, result, response)
+
+
+@router.post("/sso", response_model=LoginOut)
+def sso(body: SsoIn, request: Request, response: Response, ctx: Ctx) -> LoginOut:
+    result = engine.sso_login(ctx, body.token, ip=client_ip(request, ctx.settings.trusted_proxies))
+    return _answer(ctx, result, response)
+
+
+@router.get("/sso", response_class=RedirectResponse, status_code=303)
+def sso_link(
+    request: Request, ctx: Ctx, token: str = Query(max_length=2048), next: str = Query("/", max_length=300)
+) -> RedirectResponse:
+    """Portal link form: ``/api/auth/sso?token=…&next=/inbox``; only same-site paths are followed."""
+    result = engine.sso_login(ctx, token, ip=client_ip(request, ctx.settings.trusted_proxies))
+    target = next if next.startswith("/") and not next.startswith("//") else "/"
+    redirect = RedirectResponse(target, status_code=303)
+    if result.session_token:
+        set_session_cookie(redirect, result.session_token, secure=_secure(ctx))
+    return redirect
+
+
+@router.post("/logout", status_code=204)
+def logout(request: Request, response: Response, ctx: Ctx) -> None:
+    engine.logout(ctx, request.cookies.get(COOKIE))
+    clear_session_cookie(response, secure=_secure(ctx))
+
+
+@router.get("/me", response_model=MeOut)
+def me(request: Request, subject: CurrentSubject) -> MeOut:
+    info = getattr(request.state, "session", None)
+    roles = {k: sorted(v) for k, v in subject.roles.items()}
+    if info is None:  # signed API client
+        return MeOut(username=subject.username, display_name=subject.display_name, roles=roles)
+    return MeOut(
+        username=subject.username,
+        display_name=subject.display_name,
+        roles=roles,
+        must_change_password=info.must_change_password,
+        totp_verified=info.totp_verified,
+        totp_enrolled=info.totp_enrolled,
+        csrf_token=info.csrf_token,
+        expires_at=info.expires_at,
+        idle_expires_at=info.idle_expires_at,
+    )
+
+
+@router.post("/password", status_code=204)
+def change_password(body: PasswordIn, request: Request, ctx: Ctx, subject: CurrentSubject) -> None:
+    engine.change_password(
+        ctx,
+        subject,
+        body.current_password,
+        body.new_password,
+        session_token=request.cookies.get(COOKIE),
+        ip=client_ip(request, ctx.settings.trusted_proxies),
+    )
+
+
+@router.post("/totp/enroll", response_model=TotpEnrollOut)
+def totp_enroll(ctx: Ctx, subject: CurrentSubject) -> TotpEnrollOut:
+    enrolment = engine.enroll_totp(ctx, subject)
+    return TotpEnrollOut(secret=enrolment.secret, provisioning_uri=enrolment.provisioning_uri)
+
+
+@router.post("/totp/confirm", status_code=204)
+def totp_confirm(body: CodeIn, request: Request, ctx: Ctx, subject: CurrentSubject) -> None:
+    engine.confirm_totp(ctx, subject, body.code, session_token=request.cookies.get(COOKIE))
+
+
+@router.post("/totp/verify", status_code=204)
+def totp_verify(body: CodeIn, request: Request, ctx: Ctx, subject: CurrentSubject) -> None:
+    engine.verify_session_totp(
+        ctx,
+        subject,
+        body.code,
+        session_token=request.cookies.get(COOKIE, ""),
+        ip=client_ip(request, ctx.settings.trusted_proxies),
+    )

@@ -1,0 +1,185 @@
+"""Role assignments per institution, written as Casbin ``g`` rows in the command's transaction.
+
+Rules on top of Casbin: roles must exist (policies/roles.csv), nobody assigns roles to
+themselves, and one person never holds two of sys_admin / security_admin / audit_admin (三员分立).
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.authz import WILDCARD
+from engine.context import EngineContext
+from engine.errors import FieldError, NotFound, ValidationFailed
+from engine.identity._common import EXCLUSIVE_ADMIN_ROLES, record, require_reason
+from engine.identity.policy import (
+    add_rules,
+    authorizer,
+    bump_version,
+    decide,
+    list_rules,
+    remove_rules,
+    require,
+)
+from engine.models import CasbinRule, Institution, User
+from engine.subject import Subject
+
+
+def known_roles(ctx: EngineContext) -> dict[str, str]:
+    """Role name → Chinese label, from ``policies/roles.csv``."""
+    cached = ctx.extras.get("_known_roles")
+    if cached is None:
+        with (ctx.settings.policies_dir / "roles.csv").open(encoding="utf-8") as fh:
+            cached = ctx.extras["_known_roles"] = {r["role"]: r["label_zh"] for r in csv.DictReader(fh)}
+    return cached
+
+
+def _held_roles(session: Session, username: str) -> set[str]:
+    rows = session.scalars(
+        select(CasbinRule.v1).where(CasbinRule.ptype == "g", CasbinRule.v0 == username)
+    ).all()
+    return set(rows)
+
+
+def check_assignment(
+    ctx: EngineContext,
+    session: Session,
+    actor: str,
+    username: str,
+    role: str,
+    domain: str,
+    *,
+    pending: Iterable[str] = (),
+    pointer: str = "/role",
+) -> list[FieldError]:
+    """Why an assignment is not allowed (empty list = fine)."""
+    errors = []
+    if role not in known_roles(ctx):
+        errors.append(FieldError(pointer, f"未知角色：{role}", "enum"))
+    if username == actor:
+        errors.append(FieldError(pointer, "不能给自己分配或撤销角色。", "self_assignment"))
+    if domain != WILDCARD and session.get(Institution, domain) is None:
+        errors.append(FieldError("/institution", f"机构不存在：{domain}", "exists"))
+    if role in EXCLUSIVE_ADMIN_ROLES:
+        clash = ((_held_roles(session, username) | set(pending)) & EXCLUSIVE_ADMIN_ROLES) - {role}
+        if clash:
+            errors.append(
+                FieldError(
+                    pointer, f"三员分立：该用户已是 {', '.join(sorted(clash))}。", "separation_of_duties"
+                )
+            )
+    return errors
+
+
+def _user(session: Session, username: str) -> User:
+    user = session.scalars(select(User).where(User.username == username)).first()
+    if user is None:
+        raise NotFound("用户不存在 (user not found)")
+    return user
+
+
+def assign_role(
+    ctx: EngineContext, subject: Subject, username: str, role: str, institution: str, *, reason: str
+) -> bool:
+    """Give ``username`` the ``role`` in ``institution`` (``*`` = all); needs ``identity:admin`` there.
+
+    The ``g`` row, the policy-version bump and the audit record commit together; every process
+    picks the change up on its next :func:`~engine.identity.policy.authorizer` call.
+
+    Returns:
+        False when the assignment already existed.
+
+    Raises:
+        PermissionDenied: Not a system admin for that institution (audited).
+        ValidationFailed: Unknown role/institution, self-assignment, or 三员分立 violation.
+    """
+    reason = require_reason(reason)
+    require(ctx, subject, institution, "identity", "admin", command="assign_role", role=role)
+
+    def tx(session: Session) -> bool:
+        _user(session, username)
+        errors = check_assignment(ctx, session, subject.username, username, role, institution)
+        if errors:
+            raise ValidationFailed("角色分配不允许。", errors)
+        if not add_rules(session, "g", [[username, role, institution]]):
+            return False
+        bump_version(ctx, session)
+        record(
+            ctx,
+            session,
+            actor=subject.username,
+            action="role.assigned",
+            reason=reason,
+            details={"username": username, "role": role, "institution": institution},
+        )
+        return True
+
+    changed = ctx.db.run(tx)
+    authorizer(ctx, force=True)
+    return changed
+
+
+def revoke_role(
+    ctx: EngineContext, subject: Subject, username: str, role: str, institution: str, *, reason: str
+) -> bool:
+    """Remove one assignment (``identity:admin`` in the institution). Returns False if absent."""
+    reason = require_reason(reason)
+    require(ctx, subject, institution, "identity", "admin", command="revoke_role", role=role)
+    if username == subject.username:
+        raise ValidationFailed(
+            "角色分配不允许。", [FieldError("/role", "不能给自己分配或撤销角色。", "self_assignment")]
+        )
+
+    def tx(session: Session) -> bool:
+        if not remove_rules(session, "g", [[username, role, institution]]):
+            return False
+        bump_version(ctx, session)
+        record(
+            ctx,
+            session,
+            actor=subject.username,
+            action="role.revoked",
+            reason=reason,
+            details={"username": username, "role": role, "institution": institution},
+        )
+        return True
+
+    changed = ctx.db.run(tx)
+    authorizer(ctx, force=True)
+    return changed
+
+
+def list_policies(ctx: EngineContext, subject: Subject, ptype: str | None = None) -> list[list[str]]:
+    """Every Casbin line in the database (``identity:read`` or ``security:read`` on ``*``)."""
+    if not decide(authorizer(ctx), subject, WILDCARD, "security", "read"):
+        require(ctx, subject, WILDCARD, "identity", "read", command="list_policies")
+    with ctx.db.unit_of_work() as session:
+        return list_rules(session, ptype)
+
+
+def security_settings(ctx: EngineContext, subject: Subject) -> dict[str, object]:
+    """The effective password, lockout and session policy (``security:read`` on ``*``).
+
+    These come from ``HWF_*`` settings; changing them is a deployment change, not an API call.
+    """
+    require(ctx, subject, WILDCARD, "security", "read", command="security_settings")
+    s = ctx.settings
+    return {
+        "password_min_length": s.password_min_length,
+        "password_min_classes": 3,
+        "password_history": s.password_history,
+        "password_max_age_days": s.password_max_age_days,
+        "password_warn_days": s.password_warn_days,
+        "lockout_failures": s.lockout_failures,
+        "lockout_minutes": s.lockout_minutes,
+        "session_idle_minutes": s.session_idle_minutes,
+        "session_absolute_hours": s.session_absolute_hours,
+        "account_expiry_warn_days": s.account_expiry_warn_days,
+        "api_signature_max_age_seconds": s.api_signature_max_age_seconds,
+        "totp_required_roles": sorted(EXCLUSIVE_ADMIN_ROLES),
+        "sso_enabled": bool(s.sso_secret),
+    }

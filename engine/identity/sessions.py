@@ -1,0 +1,397 @@
+"""Login, sessions and logout (等保三级 account rules, DESIGN.md §7).
+
+A refused login still has to *commit* (failure counter, lock, audit record), so the
+transaction returns the refusal and the command raises it after the commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from engine.context import EngineContext
+from engine.errors import AuthenticationFailed
+from engine.identity._common import (
+    PRIVILEGED_ROLES,
+    aware,
+    field_cipher,
+    hasher,
+    lockout_policy,
+    now,
+    password_policy,
+    record,
+)
+from engine.identity.policy import authorizer, build_subject
+from engine.models import User, UserSession
+from engine.security import lockout, totp
+from engine.security.passwords import expiry_status, hash_password, needs_rehash, verify_password
+from engine.subject import Subject
+
+OK = "ok"
+TOTP_REQUIRED = "totp_required"
+TOTP_ENROLLMENT_REQUIRED = "totp_enrollment_required"
+PASSWORD_CHANGE_REQUIRED = "password_change_required"
+TOUCH_EVERY = timedelta(minutes=1)
+
+
+class LoginRefused(AuthenticationFailed):
+    """Login refused; ``code`` is ``bad_credentials``, ``bad_totp``, ``locked``, ``account_expired`` or
+    ``inactive`` (the last two only after a correct password, so they do not reveal accounts)."""
+
+    MESSAGES = {
+        "bad_credentials": "用户名或密码错误。",
+        "bad_totp": "动态验证码错误。",
+        "locked": "账户已锁定，请稍后再试或联系安全管理员解锁。",
+        "account_expired": "账户已过有效期，请联系系统管理员。",
+        "inactive": "账户已停用，请联系系统管理员。",
+    }
+
+    def __init__(self, code: str, **detail: Any) -> None:
+        super().__init__(self.MESSAGES[code], reason=code, **detail)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    """Outcome of a login step.
+
+    Attributes:
+        status: ``ok``; ``totp_required`` (resubmit with ``totp_code``, no session yet);
+            ``totp_enrollment_required`` (session without privileged roles until TOTP is enrolled);
+            ``password_change_required`` (session that may only change the password).
+        session_token: Opaque token for the ``hwf_session`` cookie, or None.
+        csrf_token: Token the browser must echo on unsafe requests.
+        expires_at: Absolute end of the session.
+        password_expiry_warning_days: Days left before the password expires, inside the warning window.
+        account_expiry_warning_days: Days left before the account expires, inside its warning window.
+    """
+
+    status: str
+    username: str = ""
+    session_token: str | None = None
+    csrf_token: str | None = None
+    expires_at: datetime | None = None
+    password_expiry_warning_days: int | None = None
+    account_expiry_warning_days: int | None = None
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    """A live session as seen by one request."""
+
+    subject: Subject
+    csrf_token: str
+    must_change_password: bool
+    expires_at: datetime
+    idle_expires_at: datetime
+    totp_verified: bool
+    totp_enrolled: bool
+    session_id: str
+    user_id: str
+
+
+def _dummy_hash(ctx: EngineContext) -> str:
+    value = ctx.extras.get("_dummy_hash")
+    if value is None:
+        value = ctx.extras["_dummy_hash"] = hash_password(secrets.token_urlsafe(16), hasher=hasher(ctx))
+    return value
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def find_user(session: Session, identifier: str, *, for_update: bool = False) -> User | None:
+    """User by username or employee number (exact)."""
+    ident = identifier.strip()
+    query = select(User).where(or_(User.username == ident, User.employee_no == ident))
+    if for_update:
+        query = query.with_for_update()
+    return session.scalars(query).first()
+
+
+def needs_second_factor(ctx: EngineContext, session: Session, user: User) -> bool:
+    """Privileged roles need TOTP; the demo exemption only counts in development."""
+    if user.totp_exempt and ctx.settings.environment == "development":
+        return False
+    subject = build_subject(ctx, session, user.username)
+    return any(roles & PRIVILEGED_ROLES for roles in subject.roles.values())
+
+
+def _days_left(until: datetime, at: datetime) -> int:
+    return max(0, math.ceil((until - at).total_seconds() / 86400))
+
+
+def record_failed_attempt(
+    ctx: EngineContext, session: Session, user: User, at: datetime, reason: str, ip: str
+) -> LoginRefused:
+    policy = lockout_policy(ctx)
+    state, decision = lockout.record_failure(
+        lockout.LoginFailures(user.failures, aware(user.last_failure_at)), at, policy
+    )
+    user.failures, user.last_failure_at, user.locked_until = (
+        state.failures,
+        state.last_failure_at,
+        decision.locked_until,
+    )
+    record(
+        ctx,
+        session,
+        actor=user.username,
+        action="login.failed",
+        reason=reason,
+        details={"ip": ip, "failures": state.failures},
+    )
+    if decision.locked:
+        record(
+            ctx,
+            session,
+            actor=user.username,
+            action="account.locked",
+            reason="连续登录失败",
+            details={"ip": ip, "locked_until": decision.locked_until.isoformat()},
+        )
+        return LoginRefused("locked", locked_until=decision.locked_until.isoformat())
+    return LoginRefused(
+        reason, captcha_required=decision.captcha_required, attempts_left=decision.attempts_left
+    )
+
+
+def open_session(
+    ctx: EngineContext, session: Session, user: User, at: datetime, *, ip: str, totp_verified: bool, via: str
+) -> tuple[str, UserSession]:
+    token = secrets.token_urlsafe(32)
+    row = UserSession(
+        token_hash=token_hash(token),
+        user_id=user.id,
+        csrf_token=secrets.token_urlsafe(32),
+        created_at=at,
+        last_seen_at=at,
+        ip=ip[:64],
+        totp_verified=totp_verified,
+        via=via,
+        expires_at=at + timedelta(hours=ctx.settings.session_absolute_hours),
+    )
+    session.add(row)
+    session.flush()
+    return token, row
+
+
+def _login_tx(
+    ctx: EngineContext, session: Session, identifier: str, password: str, ip: str, totp_code: str | None
+) -> LoginResult | LoginRefused:
+    at = now(ctx)
+    user = find_user(session, identifier, for_update=True)
+    if user is None:
+        verify_password(_dummy_hash(ctx), password, hasher=hasher(ctx))  # same cost as a real check
+        record(
+            ctx,
+            session,
+            actor="anonymous",
+            action="login.failed",
+            reason="unknown_user",
+            details={"identifier": identifier.strip()[:64], "ip": ip},
+        )
+        return LoginRefused("bad_credentials", captcha_required=True)
+    decision = lockout.assess(
+        lockout.LoginFailures(user.failures, aware(user.last_failure_at)), at, lockout_policy(ctx)
+    )
+    if decision.locked:
+        record(ctx, session, actor=user.username, action="login.refused", reason="locked", details={"ip": ip})
+        return LoginRefused("locked", locked_until=decision.locked_until.isoformat())
+    if not verify_password(user.password_hash, password, hasher=hasher(ctx)):
+        return record_failed_attempt(ctx, session, user, at, "bad_credentials", ip)
+    for refused, code in (
+        (not user.active, "inactive"),
+        (user.expires_at is not None and aware(user.expires_at) <= at, "account_expired"),
+    ):
+        if refused:
+            record(ctx, session, actor=user.username, action="login.refused", reason=code, details={"ip": ip})
+            return LoginRefused(code)
+    second_factor = needs_second_factor(ctx, session, user)
+    totp_verified = not second_factor
+    if second_factor and user.totp_secret_enc:
+        if not totp_code:
+            return LoginResult(status=TOTP_REQUIRED, username=user.username)
+        secret = field_cipher(ctx).decrypt(user.totp_secret_enc, context="users.totp_secret")
+        step = totp.verify(secret, totp_code, at, user.totp_last_step)
+        if step is None:
+            return record_failed_attempt(ctx, session, user, at, "bad_totp", ip)
+        user.totp_last_step, totp_verified = step, True
+    return _succeed(ctx, session, user, password, at, ip, totp_verified)
+
+
+def _succeed(
+    ctx: EngineContext,
+    session: Session,
+    user: User,
+    password: str,
+    at: datetime,
+    ip: str,
+    totp_verified: bool,
+) -> LoginResult:
+    policy = password_policy(ctx)
+    user.failures, user.last_failure_at, user.locked_until = 0, None, None
+    user.login_count += 1
+    user.last_login_at = at
+    if needs_rehash(user.password_hash, hasher=hasher(ctx)):
+        user.password_hash = hash_password(password, hasher=hasher(ctx))
+    weak = bool(policy.check(password, user.username))
+    age = expiry_status(aware(user.password_changed_at), at, policy)
+    if weak or age == "expired":
+        user.must_change_password = True
+    warn_days = None
+    if age == "warn" and user.password_changed_at is not None:
+        warn_days = _days_left(aware(user.password_changed_at) + timedelta(days=policy.max_age_days), at)
+    account_warn = None
+    if user.expires_at is not None and aware(user.expires_at) - at <= timedelta(
+        days=ctx.settings.account_expiry_warn_days
+    ):
+        account_warn = _days_left(aware(user.expires_at), at)
+    token, row = open_session(ctx, session, user, at, ip=ip, totp_verified=totp_verified, via="password")
+    status = (
+        PASSWORD_CHANGE_REQUIRED
+        if user.must_change_password
+        else TOTP_ENROLLMENT_REQUIRED
+        if not totp_verified
+        else OK
+    )
+    record(
+        ctx,
+        session,
+        actor=user.username,
+        action="login.success",
+        details={
+            "ip": ip,
+            "session_id": row.id,
+            "status": status,
+            "weak_password": weak,
+            "password_age": age,
+        },
+    )
+    return LoginResult(
+        status=status,
+        username=user.username,
+        session_token=token,
+        csrf_token=row.csrf_token,
+        expires_at=row.expires_at,
+        password_expiry_warning_days=warn_days,
+        account_expiry_warning_days=account_warn,
+    )
+
+
+def login(
+    ctx: EngineContext, identifier: str, password: str, *, ip: str, totp_code: str | None = None
+) -> LoginResult:
+    """Log in with username or employee number and password (plus TOTP for privileged roles).
+
+    Args:
+        ctx: Engine context.
+        identifier: Username or employee number (工号).
+        password: Plain password (never logged or stored).
+        ip: Client address, recorded on the session and in the audit trail.
+        totp_code: Six-digit code, required when the result said ``totp_required``.
+
+    Returns:
+        The :class:`LoginResult`; see its ``status``.
+
+    Raises:
+        LoginRefused: ``bad_credentials`` (with ``captcha_required``/``attempts_left``), ``bad_totp``,
+            ``locked`` (with ``locked_until``), ``account_expired`` or ``inactive``.
+    """
+    authorizer(ctx)  # refresh the policy before the transaction (see policy.loaded_authorizer)
+    outcome = ctx.db.run(lambda s: _login_tx(ctx, s, identifier, password, ip, totp_code))
+    if isinstance(outcome, LoginRefused):
+        raise outcome
+    return outcome
+
+
+def end_session(
+    ctx: EngineContext, session: Session, row: UserSession, at: datetime, reason: str, actor: str
+) -> None:
+    row.ended_at, row.end_reason = at, reason
+    record(ctx, session, actor=actor, action=f"session.{reason}", details={"session_id": row.id})
+
+
+def _resolve_tx(ctx: EngineContext, session: Session, token: str) -> SessionInfo | None:
+    row = session.scalars(select(UserSession).where(UserSession.token_hash == token_hash(token))).first()
+    if row is None or row.ended_at is not None:
+        return None
+    at = now(ctx)
+    user = session.get(User, row.user_id)
+    idle_end = aware(row.last_seen_at) + timedelta(minutes=ctx.settings.session_idle_minutes)
+    if not user.active or (user.expires_at is not None and aware(user.expires_at) <= at):
+        end_session(ctx, session, row, at, "user_disabled", user.username)
+        return None
+    if at >= idle_end:
+        end_session(ctx, session, row, at, "idle_timeout", user.username)
+        return None
+    if at >= aware(row.expires_at):
+        end_session(ctx, session, row, at, "absolute_timeout", user.username)
+        return None
+    if at - aware(row.last_seen_at) >= TOUCH_EVERY:
+        row.last_seen_at = at
+        idle_end = at + timedelta(minutes=ctx.settings.session_idle_minutes)
+    must_change = user.must_change_password and row.via == "password"
+    subject = build_subject(
+        ctx,
+        session,
+        user.username,
+        user.display_name,
+        no_roles=must_change,
+        withheld=frozenset() if row.totp_verified else PRIVILEGED_ROLES,
+    )
+    return SessionInfo(
+        subject=subject,
+        csrf_token=row.csrf_token,
+        must_change_password=must_change,
+        expires_at=aware(row.expires_at),
+        idle_expires_at=idle_end,
+        totp_verified=row.totp_verified,
+        totp_enrolled=user.totp_secret_enc is not None,
+        session_id=row.id,
+        user_id=user.id,
+    )
+
+
+def resolve_session(ctx: EngineContext, token: str | None) -> SessionInfo | None:
+    """Look up a session token for one request, enforcing idle and absolute timeouts.
+
+    ``last_seen`` is written at most once a minute. A session of a user who was deactivated or
+    whose account expired ends immediately. Privileged roles are withheld until the session's
+    TOTP is verified; no roles at all while a password change is pending.
+
+    Args:
+        ctx: Engine context.
+        token: Value of the ``hwf_session`` cookie.
+
+    Returns:
+        The session, or None when unknown, ended or timed out (the end is audited once).
+    """
+    if not token or len(token) > 200:
+        return None
+    authorizer(ctx)  # the per-request policy refresh (cheap: at most one version read per interval)
+    return ctx.db.run(lambda s: _resolve_tx(ctx, s, token))
+
+
+def logout(ctx: EngineContext, token: str | None) -> bool:
+    """End a session (audited). Returns False when there was no live session."""
+    if not token:
+        return False
+
+    def tx(session: Session) -> bool:
+        row = session.scalars(select(UserSession).where(UserSession.token_hash == token_hash(token))).first()
+        if row is None or row.ended_at is not None:
+            return False
+        user = session.get(User, row.user_id)
+        end_session(ctx, session, row, now(ctx), "logout", user.username)
+        return True
+
+    return ctx.db.run(tx)
