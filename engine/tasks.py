@@ -119,6 +119,11 @@ def complete_task(
         NotFound, PermissionDenied, Conflict (already done / concurrent update), ValidationFailed.
     """
     submitted = dict(data or {})
+    # The outcome argument and a form's own `outcome` field are one value (forms may declare it).
+    if outcome is None and isinstance(submitted.get("outcome"), str):
+        outcome = submitted["outcome"]
+    elif outcome is not None:
+        submitted["outcome"] = outcome
 
     def command(session: Session) -> CompleteResult:
         task, instance, definition = _load(ctx, session, task_id)

@@ -253,7 +253,17 @@ def decide(authz: Authorizer, subject: Subject, institution: str, obj: str, act:
     roles = set(subject.roles.get(institution, ())) | set(subject.roles.get(WILDCARD, ()))
     if subject.username.startswith("client:"):
         roles.add(subject.username)
-    return any(authz.is_allowed(name, institution, obj, act) for name in roles)
+    return any(authz.is_allowed(name, institution, o, act) for o in object_chain(obj) for name in roles)
+
+
+def object_chain(obj: str) -> list[str]:
+    """Objects are hierarchical: a rule on `task` covers `task:<process>` and `task:<process>:<node>`.
+
+    The task layer asks about the most specific object, so a hospital may grant per process or per
+    step while the seed policy grants on the general object.
+    """
+    parts = obj.split(":")
+    return [":".join(parts[:n]) for n in range(len(parts), 0, -1)]
 
 
 def install_policy_hook(ctx: EngineContext) -> None:
@@ -268,7 +278,11 @@ def install_policy_hook(ctx: EngineContext) -> None:
     def policy(subject: Subject, institution: str, obj: str, act: str) -> bool:
         return decide(loaded_authorizer(ctx), subject, institution, obj, act)
 
+    def roles_of(username: str, institution: str) -> set[str]:
+        return set(loaded_authorizer(ctx).roles_of(username, institution))
+
     ctx.extras["policy"] = policy
+    ctx.extras["roles_of"] = roles_of  # transfer/delegate eligibility of other users
 
 
 def build_subject(
