@@ -18,6 +18,13 @@ from engine.subject import Subject
 from engine.tasks import CompleteResult, complete_task, get_task, list_tasks
 from engine.views import InstanceView, TaskDetail, TaskView
 
+# isort: split
+# Staff pages (web inbox): list/filter/count queries, instance overview, start forms, statistics.
+from engine.diagrams import InstanceOverview, TimelineEntry, definition_xml, instance_overview
+from engine.inbox_queries import InboxPage, InboxQuery, InboxRow, inbox_counts, inbox_facets, inbox_page
+from engine.starting import StartableProcess, start_form, start_with_form, startable_processes
+from engine.stats import Statistics, StepDuration, statistics, statistics_csv_rows
+
 __all__ = [
     "ChainReport",
     "Clock",
@@ -46,4 +53,23 @@ __all__ = [
     "start_instance",
     "validate_definition",
     "verify_audit_chain",
+    # staff pages
+    "InboxPage",
+    "InboxQuery",
+    "InboxRow",
+    "InstanceOverview",
+    "StartableProcess",
+    "Statistics",
+    "StepDuration",
+    "TimelineEntry",
+    "definition_xml",
+    "inbox_counts",
+    "inbox_facets",
+    "inbox_page",
+    "instance_overview",
+    "start_form",
+    "start_with_form",
+    "startable_processes",
+    "statistics",
+    "statistics_csv_rows",
 ]
