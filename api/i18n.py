@@ -7,7 +7,7 @@ Templates call the Jinja global `_("key", name=value)`, which reads `lang` from 
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ LOCALE_DIR = Path(__file__).parent / "locales"
 COOKIE = "lang"
 
 
-@lru_cache(maxsize=None)
+@cache
 def messages(locale: str) -> dict[str, str]:
     return json.loads((LOCALE_DIR / f"{locale}.json").read_text("utf-8"))
 

@@ -3,11 +3,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
 from fastapi.routing import APIRoute
+from fastapi.staticfiles import StaticFiles
 
 from api.errors import install_error_handlers
+from api.pages import router as pages_router
 from api.routes import definitions, instances, tasks
 from engine import EngineContext, Subject, open_engine
 
@@ -58,4 +61,6 @@ def create_app(ctx: EngineContext | None = None, authenticate: Authenticator | N
     install_error_handlers(app)
     for module in (definitions, instances, tasks):
         app.include_router(module.router)
+    app.include_router(pages_router)
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     return app

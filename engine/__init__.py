@@ -21,7 +21,15 @@ from engine.views import InstanceView, TaskDetail, TaskView
 # isort: split
 # Staff pages (web inbox): list/filter/count queries, instance overview, start forms, statistics.
 from engine.diagrams import InstanceOverview, TimelineEntry, definition_xml, instance_overview
-from engine.inbox_queries import InboxPage, InboxQuery, InboxRow, inbox_counts, inbox_facets, inbox_page
+from engine.inbox_queries import (
+    InboxPage,
+    InboxQuery,
+    InboxRow,
+    inbox_counts,
+    inbox_facets,
+    inbox_page,
+    task_actions,
+)
 from engine.starting import StartableProcess, start_form, start_with_form, startable_processes
 from engine.stats import Statistics, StepDuration, statistics, statistics_csv_rows
 
@@ -72,4 +80,5 @@ __all__ = [
     "startable_processes",
     "statistics",
     "statistics_csv_rows",
+    "task_actions",
 ]

@@ -21,6 +21,7 @@ from engine.inbox import visible_tasks
 from engine.models import Definition, HumanTask, Instance
 from engine.models import human_task as ht
 from engine.subject import Subject
+from engine.tasks import may_act
 
 TABS = ("todo", "done", "mine", "cc")
 SORTS = ("received", "due", "urgency", "title", "process")
@@ -228,11 +229,17 @@ def _counts(session: Session, subject: Subject) -> dict[str, int]:
     if cc is not None:
         counts["cc"] = session.scalar(select(func.count()).select_from(
             cc.with_only_columns(Instance.id).subquery())) or 0
+    # Notifications arrive with the approval-operations work (engine.models.Notification).
+    notification = getattr(models, "Notification", None)
+    counts["notifications"] = 0
+    if notification is not None:
+        counts["notifications"] = session.scalar(select(func.count()).where(
+            notification.recipient == subject.username, notification.read_at.is_(None))) or 0
     return counts
 
 
 def inbox_page(ctx: EngineContext, subject: Subject, query: InboxQuery | None = None) -> InboxPage:
-    """One page of one inbox tab for the subject, with the total and the badge counts (待办, 抄送)."""
+    """One page of one inbox tab for the subject, with the total and the badge counts (`inbox_counts`)."""
     q = (query or InboxQuery()).normalized()
     now = ctx.clock.now()
     with ctx.db.unit_of_work() as session:
@@ -244,15 +251,9 @@ def inbox_page(ctx: EngineContext, subject: Subject, query: InboxQuery | None = 
 
 
 def inbox_counts(ctx: EngineContext, subject: Subject) -> dict[str, int]:
-    """Badge numbers for the navigation: open tasks (待办), CC'd instances and unread notifications."""
+    """Badge numbers for the navigation: open tasks (待办), CC'd instances, unread notifications."""
     with ctx.db.unit_of_work() as session:
-        counts = _counts(session, subject)
-        notification = getattr(models, "Notification", None)
-        counts["notifications"] = 0
-        if notification is not None:
-            counts["notifications"] = session.scalar(select(func.count()).where(
-                notification.recipient == subject.username, notification.read_at.is_(None))) or 0
-        return counts
+        return _counts(session, subject)
 
 
 def inbox_facets(ctx: EngineContext, subject: Subject) -> dict[str, list[tuple[str, str]]]:
@@ -265,3 +266,15 @@ def inbox_facets(ctx: EngineContext, subject: Subject) -> dict[str, list[tuple[s
             .order_by(Definition.process_key)).all()
     return {"processes": [(k, n) for k, n in processes],
             "institutions": [(i, i) for i in sorted(subject.roles)]}
+
+
+def task_actions(subject: Subject, task: Any) -> list[str]:
+    """What the subject may do on a task view right now (the page shows only these buttons).
+
+    The engine re-checks every command; this only decides what to offer. Operations (send back,
+    transfer, delegate, add signer, urge, CC, comment) add their names here when they land.
+    """
+    actions = []
+    if task.state == ht.OPEN and may_act(subject, task):
+        actions.append("complete")
+    return actions
