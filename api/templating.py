@@ -22,12 +22,18 @@ def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return value.astimezone(LOCAL_TZ).strftime(fmt)
 
 
+def capped(value: int, cap: int = 1000) -> str:
+    """Counts come back capped by the engine (inbox_queries.COUNT_CAP): 1000 means "1000 or more"."""
+    return f"{cap}+" if value >= cap else str(value)
+
+
 def _environment() -> Environment:
     autoescape = select_autoescape(["html", "xml"], default_for_string=True, default=True)
     env = Environment(loader=FileSystemLoader(TEMPLATE_DIR), autoescape=autoescape, trim_blocks=True,
                       lstrip_blocks=True)
     env.globals["_"] = jinja_gettext
     env.filters["localtime"] = local_time
+    env.filters["capped"] = capped
     return env
 
 

@@ -26,6 +26,9 @@ from engine.tasks import may_act
 TABS = ("todo", "done", "mine", "cc")
 SORTS = ("received", "due", "urgency", "title", "process")
 MAX_PAGE_SIZE = 100
+# Totals are counted up to this many (badges show "1000+"): an exact count of 10,000 visible tasks
+# costs more than the whole page (bench/inbox_page.py); nobody pages through more than 1,000 tasks.
+COUNT_CAP = 1000
 
 
 @dataclass(frozen=True)
@@ -79,10 +82,21 @@ class InboxPage:
     total: int
     query: InboxQuery
     counts: dict[str, int] = field(default_factory=dict)
+    # Filter choices: deployed processes (key, name) and the subject's institutions.
+    facets: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+
+    @property
+    def capped(self) -> bool:
+        """The total is at least COUNT_CAP (shown as "1000+")."""
+        return self.total >= COUNT_CAP
 
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.query.page_size))
+
+    @property
+    def has_next(self) -> bool:
+        return self.query.page < self.pages or (self.capped and len(self.rows) == self.query.page_size)
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -112,15 +126,9 @@ def cc_instances(subject: Subject) -> Select[tuple[Instance]] | None:
 
 
 def _task_query(subject: Subject, q: InboxQuery, now: datetime) -> Select[Any]:
+    """Ids of the tasks in the tab after filters (only human_tasks columns unless searching)."""
     state = ht.OPEN if q.tab == "todo" else ht.COMPLETED
-    query = (visible_tasks(subject, state=state)
-             .join(Instance, Instance.id == HumanTask.instance_id)
-             .join(Definition, Definition.id == Instance.definition_id)
-             .with_only_columns(HumanTask.id, HumanTask.instance_id, HumanTask.title, HumanTask.process_key,
-                                Definition.name.label("process_name"), HumanTask.name.label("step_name"),
-                                Instance.initiator, HumanTask.institution,
-                                HumanTask.priority, HumanTask.due_at, HumanTask.created_at, HumanTask.state,
-                                HumanTask.completed_at, HumanTask.outcome))
+    query = visible_tasks(subject, state=state).with_only_columns(HumanTask.id)
     if q.process_key:
         query = query.where(HumanTask.process_key == q.process_key)
     if q.institution:
@@ -135,9 +143,20 @@ def _task_query(subject: Subject, q: InboxQuery, now: datetime) -> Select[Any]:
         query = query.where(HumanTask.created_at < _day_start(q.received_to + timedelta(days=1)))
     if q.search:
         like = f"%{q.search}%"
-        query = query.where(or_(HumanTask.title.ilike(like), HumanTask.name.ilike(like),
-                                Instance.initiator.ilike(like), Instance.business_key.ilike(like)))
+        query = query.join(Instance, Instance.id == HumanTask.instance_id).where(or_(
+            HumanTask.title.ilike(like), HumanTask.name.ilike(like), Instance.initiator.ilike(like),
+            Instance.business_key.ilike(like)))
     return query
+
+
+def _count(session: Session, query: Select[Any]) -> int:
+    """Rows of `query`, counted up to COUNT_CAP."""
+    return session.scalar(select(func.count()).select_from(query.limit(COUNT_CAP).subquery())) or 0
+
+
+def _filtered(q: InboxQuery) -> bool:
+    return bool(q.process_key or q.institution or q.urgency is not None or q.overdue or q.received_from
+                or q.received_to or q.search)
 
 
 def _task_order(q: InboxQuery) -> list[Any]:
@@ -151,13 +170,27 @@ def _task_order(q: InboxQuery) -> list[Any]:
     return [primary, HumanTask.id]
 
 
-def _task_rows(session: Session, subject: Subject, q: InboxQuery, now: datetime
+def _task_rows(session: Session, subject: Subject, q: InboxQuery, now: datetime, total: int | None
                ) -> tuple[list[InboxRow], int]:
-    base = _task_query(subject, q, now)
-    total = session.scalar(select(func.count()).select_from(base.order_by(None).subquery())) or 0
-    page = base.order_by(*_task_order(q)).limit(q.page_size).offset((q.page - 1) * q.page_size)
+    """Deferred join: page the ids on human_tasks alone, then read the columns of those rows only."""
+    ids = _task_query(subject, q, now)
+    if total is None:
+        total = _count(session, ids)
+    page_ids = list(session.scalars(ids.order_by(*_task_order(q)).limit(q.page_size)
+                                    .offset((q.page - 1) * q.page_size)))
+    if not page_ids:
+        return [], total
+    details = (select(HumanTask.id, HumanTask.instance_id, HumanTask.title, HumanTask.process_key,
+                      Definition.name.label("process_name"), HumanTask.name.label("step_name"),
+                      Instance.initiator, HumanTask.institution, HumanTask.priority, HumanTask.due_at,
+                      HumanTask.created_at, HumanTask.state, HumanTask.completed_at, HumanTask.outcome)
+               .join(Instance, Instance.id == HumanTask.instance_id)
+               .join(Definition, Definition.id == Instance.definition_id)
+               .where(HumanTask.id.in_(page_ids)))
+    by_id = {r.id: r for r in session.execute(details)}
     rows = []
-    for r in session.execute(page):
+    for task_id in page_ids:
+        r = by_id[task_id]
         due = _utc(r.due_at)
         done_at = _utc(r.completed_at)
         overdue = bool(due and (due < now if r.state == ht.OPEN else done_at and due < done_at))
@@ -196,7 +229,7 @@ def _instance_rows(session: Session, subject: Subject, q: InboxQuery, now: datet
     base = _instance_query(subject, q, now)
     if base is None:
         return [], 0
-    total = session.scalar(select(func.count()).select_from(base.order_by(None).subquery())) or 0
+    total = _count(session, base.order_by(None))
     column = {"received": Instance.created_at, "title": Instance.title, "process": Instance.process_key,
               "due": Instance.created_at, "urgency": Instance.created_at}[q.sort]
     page = base.order_by(column.desc() if q.descending else column.asc(), Instance.id) \
@@ -221,14 +254,14 @@ def _instance_rows(session: Session, subject: Subject, q: InboxQuery, now: datet
     return rows, total
 
 
-def _counts(session: Session, subject: Subject) -> dict[str, int]:
-    counts = {"todo": session.scalar(select(func.count()).select_from(
-        visible_tasks(subject).with_only_columns(HumanTask.id).subquery())) or 0}
+def _counts(session: Session, subject: Subject, todo: int | None = None) -> dict[str, int]:
+    if todo is None:
+        todo = _count(session, visible_tasks(subject).with_only_columns(HumanTask.id))
+    counts = {"todo": todo}
     cc = cc_instances(subject)
     counts["cc"] = 0
     if cc is not None:
-        counts["cc"] = session.scalar(select(func.count()).select_from(
-            cc.with_only_columns(Instance.id).subquery())) or 0
+        counts["cc"] = _count(session, cc.with_only_columns(Instance.id))
     # Notifications arrive with the approval-operations work (engine.models.Notification).
     notification = getattr(models, "Notification", None)
     counts["notifications"] = 0
@@ -243,11 +276,15 @@ def inbox_page(ctx: EngineContext, subject: Subject, query: InboxQuery | None = 
     q = (query or InboxQuery()).normalized()
     now = ctx.clock.now()
     with ctx.db.unit_of_work() as session:
+        todo = None
+        if q.tab == "todo" and not _filtered(q):
+            # The unfiltered 待办 total is the badge number: count once.
+            todo = _count(session, _task_query(subject, q, now))
         if q.tab in ("todo", "done"):
-            rows, total = _task_rows(session, subject, q, now)
+            rows, total = _task_rows(session, subject, q, now, todo)
         else:
             rows, total = _instance_rows(session, subject, q, now)
-        return InboxPage(rows, total, q, _counts(session, subject))
+        return InboxPage(rows, total, q, _counts(session, subject, todo), _facets(session, subject))
 
 
 def inbox_counts(ctx: EngineContext, subject: Subject) -> dict[str, int]:
@@ -256,16 +293,20 @@ def inbox_counts(ctx: EngineContext, subject: Subject) -> dict[str, int]:
         return _counts(session, subject)
 
 
+def _facets(session: Session, subject: Subject) -> dict[str, list[tuple[str, str]]]:
+    latest = select(Definition.process_key, func.max(Definition.version).label("v")) \
+        .group_by(Definition.process_key).subquery()
+    processes = session.execute(select(Definition.process_key, Definition.name).join(
+        latest, and_(latest.c.process_key == Definition.process_key, latest.c.v == Definition.version))
+        .order_by(Definition.process_key)).all()
+    return {"processes": [(k, n) for k, n in processes],
+            "institutions": [(i, i) for i in sorted(subject.roles)]}
+
+
 def inbox_facets(ctx: EngineContext, subject: Subject) -> dict[str, list[tuple[str, str]]]:
     """Filter choices: deployed processes (key, name) and the subject's institutions."""
     with ctx.db.unit_of_work() as session:
-        latest = select(Definition.process_key, func.max(Definition.version).label("v")) \
-            .group_by(Definition.process_key).subquery()
-        processes = session.execute(select(Definition.process_key, Definition.name).join(
-            latest, and_(latest.c.process_key == Definition.process_key, latest.c.v == Definition.version))
-            .order_by(Definition.process_key)).all()
-    return {"processes": [(k, n) for k, n in processes],
-            "institutions": [(i, i) for i in sorted(subject.roles)]}
+        return _facets(session, subject)
 
 
 def task_actions(subject: Subject, task: Any) -> list[str]:

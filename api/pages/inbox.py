@@ -60,10 +60,8 @@ def home() -> RedirectResponse:
 def inbox(request: Request, ctx: PageCtx, subject: PageSubject) -> HTMLResponse:
     query = query_from(request)
     page = engine.inbox_page(ctx, subject, query)
-    facets = engine.inbox_facets(ctx, subject)
-    names = dict(facets["processes"])
     return render(request, "inbox.html", badges=page.counts, nav_active=page.query.tab, page=page,
-                  q=page.query, facets=facets, process_names=names, link=lambda **c: link(request, **c),
+                  q=page.query, facets=page.facets, link=lambda **c: link(request, **c),
                   page_sizes=PAGE_SIZES)
 
 
