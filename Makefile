@@ -30,3 +30,4 @@ test: setup designer services
 
 bench: setup services
 	$(PY) bench/engine_step.py
+	$(PY) bench/inbox_page.py

@@ -4,10 +4,12 @@ from __future__ import annotations
 import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from fastapi.staticfiles import StaticFiles
 
 from api.auth import install_denial_audit
 from api.errors import install_error_handlers, status_for
@@ -24,6 +26,7 @@ from api.routes import (
     tasks,
     webhooks,
 )
+from api.pages import router as pages_router
 from engine import EngineContext, Subject, open_engine
 from engine.errors import EngineError
 
@@ -82,4 +85,6 @@ def create_app(ctx: EngineContext | None = None, authenticate: Authenticator | N
         app.include_router(module.router)
     app.include_router(operations.router)
     app.include_router(notifications.router)
+    app.include_router(pages_router)
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     return app

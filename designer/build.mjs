@@ -60,3 +60,21 @@ await esbuild.build({
 cpSync(join(nm, 'bpmn-js/dist/assets/bpmn-font'), join(dist, 'bpmn-font'), { recursive: true });
 for (const f of ['index.html', 'forms.html']) cpSync(join(root, 'static', f), join(dist, f));
 writeFileSync(join(dist, 'BUILD_INFO.txt'), `built from package-lock.json; bpmn-js ${JSON.parse(readFileSync(join(nm, 'bpmn-js/package.json'))).version}\n`);
+
+// Staff pages (api/static/vendor/, git-ignored): bpmn-js NavigatedViewer and Chart.js, copied from
+// package-lock.json versions; VENDOR.txt records versions and licenses.
+const vendor = join(root, '..', 'api', 'static', 'vendor');
+mkdirSync(vendor, { recursive: true });
+const version = (pkg) => JSON.parse(readFileSync(join(nm, pkg, 'package.json'))).version;
+cpSync(join(nm, 'bpmn-js/dist/bpmn-navigated-viewer.production.min.js'), join(vendor, 'bpmn-navigated-viewer.production.min.js'));
+await esbuild.build({
+  entryPoints: { 'bpmn-js': join(root, 'static/viewer.css') }, outdir: vendor, bundle: true, minify: true,
+  loader: { '.woff': 'file', '.woff2': 'file', '.ttf': 'file', '.eot': 'file', '.svg': 'file' },
+  assetNames: 'assets/[name]-[hash]', logLevel: 'info', nodePaths: [nm]
+});
+cpSync(join(nm, 'chart.js/dist/chart.umd.min.js'), join(vendor, 'chart.umd.min.js'));
+writeFileSync(join(vendor, 'VENDOR.txt'), [
+  `bpmn-js ${version('bpmn-js')} (bpmn.io license) dist/bpmn-navigated-viewer.production.min.js + dist/assets css`,
+  `chart.js ${version('chart.js')} (MIT) dist/chart.umd.min.js`,
+  'built by designer/build.mjs from designer/package-lock.json (make designer)', ''
+].join('\n'));

@@ -1,5 +1,8 @@
 """Public engine API: the commands and queries api/ and the CLI use. Everything else is internal."""
 from engine.audit import ChainReport
+
+# Background work: jobs, timers, SLA, messages, connectors, incidents, webhooks
+from engine.background import tick
 from engine.clock import Clock, FakeClock, SystemClock
 from engine.config import Settings
 from engine.context import EngineContext, open_engine
@@ -12,8 +15,12 @@ from engine.definitions import (
     validate_definition,
 )
 from engine.errors import Diagnostic
+from engine.incidents import IncidentView, list_incidents, retry_incident, retry_incidents, skip_incident
 from engine.instances import find_instances, get_instance, start_instance
+from engine.jobs.inline import InlineWorker, start_inline_worker
+from engine.jobs.worker import run_due_jobs
 from engine.maintenance import check_consistency, migrate_database, verify_audit_chain
+from engine.messages import DeliveryResult, deliver_message, list_messages
 
 # ---- approval operations, permissions and notifications (docs/OPERATIONS.md) ----
 from engine.notifications.service import list_notifications, mark_read, notify_overdue, unread_count
@@ -43,19 +50,27 @@ from engine.operations.reminders import URGENT_PRIORITY, cc, list_cc, urge
 from engine.operations.sendback import send_back, withdraw
 from engine.operations.signers import SignerView, add_signer, list_signers, remove_signer
 from engine.permissions import authorize
+from engine.sla import escalate_task, overdue_tasks
 from engine.subject import Subject
 from engine.tasks import CompleteResult, complete_task, get_task, list_tasks
-from engine.views import InstanceView, TaskDetail, TaskView
-
-# Background work: jobs, timers, SLA, messages, connectors, incidents, webhooks
-from engine.background import tick
-from engine.incidents import IncidentView, list_incidents, retry_incident, retry_incidents, skip_incident
-from engine.jobs.inline import InlineWorker, start_inline_worker
-from engine.jobs.worker import run_due_jobs
-from engine.messages import DeliveryResult, deliver_message, list_messages
-from engine.sla import escalate_task, overdue_tasks
 from engine.timers import fire_timer
+from engine.views import InstanceView, TaskDetail, TaskView
 from engine.webhooks import WebhookView, create_webhook, delete_webhook, list_webhooks, publish_event, verify_signature
+
+# isort: split
+# Staff pages (web inbox): list/filter/count queries, instance overview, start forms, statistics.
+from engine.diagrams import InstanceOverview, definition_xml, instance_overview
+from engine.inbox_queries import (
+    InboxPage,
+    InboxQuery,
+    InboxRow,
+    inbox_counts,
+    inbox_facets,
+    inbox_page,
+    task_actions,
+)
+from engine.starting import StartableProcess, start_form, start_with_form, startable_processes
+from engine.stats import Statistics, StepDuration, statistics, statistics_csv_rows
 
 __all__ = [
     "ChainReport",
@@ -108,6 +123,25 @@ __all__ = [
     "start_inline_worker",
     "tick",
     "verify_signature",
+    # staff pages
+    "InboxPage",
+    "InboxQuery",
+    "InboxRow",
+    "InstanceOverview",
+    "StartableProcess",
+    "Statistics",
+    "StepDuration",
+    "definition_xml",
+    "inbox_counts",
+    "inbox_facets",
+    "inbox_page",
+    "instance_overview",
+    "start_form",
+    "start_with_form",
+    "startable_processes",
+    "statistics",
+    "statistics_csv_rows",
+    "task_actions",
 ]
 __all__ += [
     "URGENT_PRIORITY", "AttachmentView", "BulkResult", "CommentView", "SignerView", "TimelineEntry",

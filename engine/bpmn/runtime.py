@@ -217,3 +217,11 @@ class BpmnRuntime:
             return dict(ends[-1].data) if ends else dict(workflow.data)
         return dict(workflow.last_task.data) if workflow.last_task else {}
 
+
+    @staticmethod
+    def completed_node_ids(workflow: BpmnWorkflow) -> set[str]:
+        """BPMN ids of completed elements still in the (compacted) state: the path taken so far."""
+        tasks = list(workflow.get_tasks(state=TaskState.COMPLETED))
+        for subprocess in workflow.subprocesses.values():
+            tasks += subprocess.get_tasks(state=TaskState.COMPLETED)
+        return {t.task_spec.bpmn_id for t in tasks if getattr(t.task_spec, "bpmn_id", None)}

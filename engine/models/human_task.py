@@ -20,7 +20,11 @@ class HumanTask(Base):
         Index("ix_human_tasks_assignee_state", "assignee", "state", "created_at"),
         Index("ix_human_tasks_instance_state", "instance_id", "state"),
         Index("ix_human_tasks_completed_by", "completed_by", "completed_at"),
-        Index("ix_human_tasks_state_due", "state", "due_at"),
+        # Covering indexes of the inbox (bench/inbox_page.py): walk open tasks in display order and
+        # test visibility (assignee, id) without reading rows.
+        Index("ix_human_tasks_inbox_received", "state", "created_at", "assignee", "id"),
+        Index("ix_human_tasks_inbox_due", "state", "due_at", "assignee", "id"),
+        Index("ix_human_tasks_inbox_assignee", "state", "assignee", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
@@ -51,7 +55,10 @@ class TaskCandidate(Base):
     """One row per (open task, candidate role or user): the inbox joins on an index, not on JSON."""
 
     __tablename__ = "task_candidates"
-    __table_args__ = (Index("ix_task_candidates_lookup", "kind", "value", "institution"),)
+    __table_args__ = (
+        # Covering for the inbox's candidate set (inbox.candidate_filter): no row reads.
+        Index("ix_task_candidates_visible", "kind", "value", "institution", "task_id"),
+    )
 
     task_id: Mapped[str] = mapped_column(ForeignKey("human_tasks.id", ondelete="CASCADE"), primary_key=True)
     kind: Mapped[str] = mapped_column(String(10), primary_key=True)  # "role" | "user"

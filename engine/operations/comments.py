@@ -63,6 +63,21 @@ class TimelineEntry:
     reason: str
     override: bool
     details: dict[str, Any]
+    step: str = ""  # the step's name when the record concerns a step
+    outcome: str | None = None
+
+
+def timeline_entries(session: Session, instance_id: str, step_names: dict[str, str]) -> list[TimelineEntry]:
+    """An instance's history from the audit trail, oldest first (used by the API and the instance page)."""
+    rows = session.scalars(select(AuditRecord).where(AuditRecord.instance_id == instance_id)
+                           .order_by(AuditRecord.seq)).all()
+    entries = []
+    for r in rows:
+        details = dict(r.details or {})
+        node = details.get("node_id", "")
+        entries.append(TimelineEntry(r.at, r.actor, r.action, r.task_id, r.reason, bool(details.get("override")),
+                                     details, step_names.get(node, node), details.get("outcome")))
+    return entries
 
 
 def _check_task(session: Session, instance_id: str, task_id: str | None) -> HumanTask | None:
@@ -196,9 +211,7 @@ def timeline(ctx: EngineContext, instance_id: str, subject: Subject) -> list[Tim
     def command(session: Session) -> list[TimelineEntry]:
         loaded = load_instance(session, instance_id)
         authorize(ctx, session, subject, "read", instance=loaded.instance)
-        rows = session.scalars(select(AuditRecord).where(AuditRecord.instance_id == instance_id)
-                               .order_by(AuditRecord.seq)).all()
-        return [TimelineEntry(r.at, r.actor, r.action, r.task_id, r.reason, bool((r.details or {}).get("override")),
-                              dict(r.details or {})) for r in rows]
+        names = {k: v.get("name", k) for k, v in (loaded.definition.steps or {}).items()}
+        return timeline_entries(session, instance_id, names)
 
     return run_command(ctx, command)

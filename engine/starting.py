@@ -1,0 +1,117 @@
+"""Starting a process from the staff pages: which processes a subject may start, and their start forms."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from lxml import etree
+from sqlalchemy import func, select
+
+from engine.context import EngineContext
+from engine.diagrams import bpmn_xml
+from engine.errors import PermissionDenied
+from engine.forms import Form, StepPermissions, accept_submission, load_form
+from engine.instances import start_instance
+from engine.models import Definition
+from engine.subject import Subject
+from engine.views import InstanceView
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
+
+
+@dataclass(frozen=True)
+class StartableProcess:
+    process_key: str
+    name: str
+    version: int
+    description: str
+    institutions: list[str]
+    form_key: str | None
+    schema: dict[str, Any] | None
+    ui: dict[str, Any]
+
+
+def _start_event_form_key(xml: str) -> tuple[str | None, str]:
+    """The start event's camunda:formKey and the process documentation (first line)."""
+    try:
+        root = etree.fromstring(xml.encode("utf-8"), parser=etree.XMLParser(resolve_entities=False,
+                                                                              no_network=True))
+    except etree.XMLSyntaxError:
+        return None, ""
+    start = root.find(f".//{{{BPMN_NS}}}process/{{{BPMN_NS}}}startEvent")
+    doc = root.find(f".//{{{BPMN_NS}}}process/{{{BPMN_NS}}}documentation")
+    key = start.get(f"{{{CAMUNDA_NS}}}formKey") if start is not None else None
+    return key or None, (doc.text or "").strip().splitlines()[0] if doc is not None and doc.text else ""
+
+
+def _start_form(ctx: EngineContext, definition: Definition, key: str | None) -> Form | None:
+    """The deployed form when the bundle carried it, else forms/<key> from the content folder."""
+    if not key:
+        return None
+    if key in (definition.forms or {}):
+        raw = definition.forms[key]
+        return Form(key, raw["schema"], raw.get("ui", {}))
+    return load_form(ctx.settings.forms_dir, key)
+
+
+def start_institutions(definition_attributes: dict[str, Any], subject: Subject) -> list[str]:
+    """Institutions in which the subject holds one of the process's start roles (any role if none set)."""
+    roles = set(definition_attributes.get("startRoles") or [])
+    return sorted(i for i, held in subject.roles.items() if held and (not roles or held & roles))
+
+
+def _latest(session: Any) -> list[Definition]:
+    latest = select(Definition.process_key, func.max(Definition.version).label("v")) \
+        .group_by(Definition.process_key).subquery()
+    return list(session.scalars(select(Definition).join(
+        latest, (latest.c.process_key == Definition.process_key) & (latest.c.v == Definition.version))
+        .order_by(Definition.process_key)))
+
+
+def _startable(ctx: EngineContext, row: Definition, institutions: list[str]) -> StartableProcess:
+    key, description = _start_event_form_key(bpmn_xml(row))
+    form = _start_form(ctx, row, key)
+    return StartableProcess(row.process_key, row.name, row.version, description, institutions, key,
+                            form.schema if form else None, form.ui if form else {})
+
+
+def startable_processes(ctx: EngineContext, subject: Subject) -> list[StartableProcess]:
+    """Latest deployed processes the subject may start (hospital:startRoles vs the subject's roles)."""
+    with ctx.db.unit_of_work() as session:
+        rows = _latest(session)
+    found = []
+    for row in rows:
+        institutions = start_institutions(row.attributes or {}, subject)
+        if institutions:
+            found.append(_startable(ctx, row, institutions))
+    return found
+
+
+def start_form(ctx: EngineContext, process_key: str, subject: Subject) -> StartableProcess:
+    """One startable process with its start form.
+
+    Raises:
+        PermissionDenied: the subject may not start it (or it is not deployed).
+    """
+    for process in startable_processes(ctx, subject):
+        if process.process_key == process_key:
+            return process
+    raise PermissionDenied("无权发起此流程 (not allowed to start this process)", process_key=process_key)
+
+
+def start_with_form(ctx: EngineContext, process_key: str, subject: Subject, *, institution: str,
+                    data: dict[str, Any], business_key: str | None = None) -> InstanceView:
+    """Validate the start form server-side, then start the process as the subject.
+
+    Raises:
+        PermissionDenied: no start role in that institution.  ValidationFailed: field errors.
+    """
+    process = start_form(ctx, process_key, subject)
+    if institution not in process.institutions:
+        raise PermissionDenied("无权在该机构发起此流程 (no start role in this institution)",
+                               process_key=process_key, institution=institution)
+    form = Form(process.form_key or "", process.schema, process.ui) if process.schema else None
+    accepted = accept_submission(form, StepPermissions(), {}, data)
+    return start_instance(ctx, process_key, initiator=subject.username, institution=institution,
+                          business_key=business_key, data=accepted)
