@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine import audit
+from engine.bpmn.runtime import ParsedBundle
 from engine.bpmn.validation import validate_bundle
 from engine.context import EngineContext
 from engine.errors import Diagnostic, InvalidDefinition, NotFound
@@ -76,11 +77,14 @@ def _split_bundle(files: dict[str, bytes]) -> tuple[dict[str, bytes], dict[str, 
 
 
 def _referenced_forms(
-    ctx: EngineContext, steps: dict[str, Any], uploaded: dict[str, Form]
+    ctx: EngineContext, bundle: ParsedBundle, uploaded: dict[str, Form]
 ) -> tuple[dict[str, Form], list[Diagnostic]]:
+    """Every form the process uses (its start form and each step's) must exist and be a valid schema."""
     forms, problems = {}, []
-    for node_id, meta in steps.items():
-        key = meta.extensions.get("formKey")
+    wanted = [(node_id, meta.extensions.get("formKey")) for node_id, meta in bundle.steps.items()]
+    if bundle.attributes.get("startForm"):
+        wanted.insert(0, (bundle.process_key, bundle.attributes["startForm"]))
+    for node_id, key in wanted:
         if not key or key in forms:
             continue
         if not is_valid_form_key(key):
@@ -117,7 +121,7 @@ def validate_definition(ctx: EngineContext, files: dict[str, bytes]) -> list[Dia
     if any(d.severity == "error" for d in diagnostics):
         return diagnostics
     bundle = ctx.runtime.parse_bundle(models)
-    _, form_problems = _referenced_forms(ctx, bundle.steps, uploaded)
+    _, form_problems = _referenced_forms(ctx, bundle, uploaded)
     return diagnostics + form_problems
 
 
@@ -133,7 +137,7 @@ def deploy(ctx: EngineContext, files: dict[str, bytes], *, actor: str, comment: 
         raise InvalidDefinition("流程定义校验失败 (definition is invalid)", errors)
     models, uploaded, _ = _split_bundle(files)
     bundle = ctx.runtime.parse_bundle(models)
-    forms, _ = _referenced_forms(ctx, bundle.steps, uploaded)
+    forms, _ = _referenced_forms(ctx, bundle, uploaded)
     content_hash = _content_hash(models, forms)
     warnings = tuple(d for d in diagnostics if d.severity != "error")
 

@@ -13,6 +13,7 @@ from engine.background import schedule_background_work
 from engine.context import EngineContext
 from engine.definitions import latest_definition
 from engine.errors import NotFound
+from engine.forms import Form, StepPermissions, accept_submission
 from engine.human_tasks import render_title, sync_human_tasks
 from engine.models import Definition, HumanTask, Instance
 from engine.models import instance as inst
@@ -21,6 +22,13 @@ from engine.signing import materialise
 from engine.views import InstanceView
 
 log = logging.getLogger("engine.instance")
+
+
+def start_form_of(definition: Definition) -> Form | None:
+    """The start form snapshotted with this definition version at deploy time (None: free payload)."""
+    key = (definition.attributes or {}).get("startForm")
+    raw = (definition.forms or {}).get(key) if key else None
+    return Form(key, raw["schema"], raw.get("ui", {})) if raw else None
 
 
 def _existing(session: Session, process_key: str, idempotency_key: str | None) -> Instance | None:
@@ -90,7 +98,8 @@ def start_instance(
             return _view(session, found)
         definition = latest_definition(session, process_key)
         specs = ctx.specs.get(definition, ctx.runtime)
-        initial = {**(data or {}), "initiator": initiator, "institution": institution,
+        accepted = accept_submission(start_form_of(definition), StepPermissions(), {}, dict(data or {}))
+        initial = {**accepted, "initiator": initiator, "institution": institution,
                    "business_key": business_key}
         workflow = ctx.runtime.new_workflow(specs, initial)
         ctx.runtime.advance(workflow)

@@ -4,20 +4,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from lxml import etree
 from sqlalchemy import func, select
 
 from engine.context import EngineContext
-from engine.diagrams import bpmn_xml
 from engine.errors import PermissionDenied
-from engine.forms import Form, StepPermissions, accept_submission, load_form
-from engine.instances import start_instance
+from engine.instances import start_form_of, start_instance
 from engine.models import Definition
 from engine.subject import Subject
 from engine.views import InstanceView
-
-BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
-CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
 
 
 @dataclass(frozen=True)
@@ -30,29 +24,6 @@ class StartableProcess:
     form_key: str | None
     schema: dict[str, Any] | None
     ui: dict[str, Any]
-
-
-def _start_event_form_key(xml: str) -> tuple[str | None, str]:
-    """The start event's camunda:formKey and the process documentation (first line)."""
-    try:
-        root = etree.fromstring(xml.encode("utf-8"), parser=etree.XMLParser(resolve_entities=False,
-                                                                              no_network=True))
-    except etree.XMLSyntaxError:
-        return None, ""
-    start = root.find(f".//{{{BPMN_NS}}}process/{{{BPMN_NS}}}startEvent")
-    doc = root.find(f".//{{{BPMN_NS}}}process/{{{BPMN_NS}}}documentation")
-    key = start.get(f"{{{CAMUNDA_NS}}}formKey") if start is not None else None
-    return key or None, (doc.text or "").strip().splitlines()[0] if doc is not None and doc.text else ""
-
-
-def _start_form(ctx: EngineContext, definition: Definition, key: str | None) -> Form | None:
-    """The deployed form when the bundle carried it, else forms/<key> from the content folder."""
-    if not key:
-        return None
-    if key in (definition.forms or {}):
-        raw = definition.forms[key]
-        return Form(key, raw["schema"], raw.get("ui", {}))
-    return load_form(ctx.settings.forms_dir, key)
 
 
 def start_institutions(definition_attributes: dict[str, Any], subject: Subject) -> list[str]:
@@ -69,11 +40,11 @@ def _latest(session: Any) -> list[Definition]:
         .order_by(Definition.process_key)))
 
 
-def _startable(ctx: EngineContext, row: Definition, institutions: list[str]) -> StartableProcess:
-    key, description = _start_event_form_key(bpmn_xml(row))
-    form = _start_form(ctx, row, key)
-    return StartableProcess(row.process_key, row.name, row.version, description, institutions, key,
-                            form.schema if form else None, form.ui if form else {})
+def _startable(row: Definition, institutions: list[str]) -> StartableProcess:
+    form = start_form_of(row)
+    return StartableProcess(row.process_key, row.name, row.version, (row.attributes or {}).get("description", ""),
+                            institutions, form.key if form else None, form.schema if form else None,
+                            form.ui if form else {})
 
 
 def startable_processes(ctx: EngineContext, subject: Subject) -> list[StartableProcess]:
@@ -84,7 +55,7 @@ def startable_processes(ctx: EngineContext, subject: Subject) -> list[StartableP
     for row in rows:
         institutions = start_institutions(row.attributes or {}, subject)
         if institutions:
-            found.append(_startable(ctx, row, institutions))
+            found.append(_startable(row, institutions))
     return found
 
 
@@ -102,7 +73,7 @@ def start_form(ctx: EngineContext, process_key: str, subject: Subject) -> Starta
 
 def start_with_form(ctx: EngineContext, process_key: str, subject: Subject, *, institution: str,
                     data: dict[str, Any], business_key: str | None = None) -> InstanceView:
-    """Validate the start form server-side, then start the process as the subject.
+    """Start the process as the subject (start_instance validates the start form server-side).
 
     Raises:
         PermissionDenied: no start role in that institution.  ValidationFailed: field errors.
@@ -111,7 +82,5 @@ def start_with_form(ctx: EngineContext, process_key: str, subject: Subject, *, i
     if institution not in process.institutions:
         raise PermissionDenied("无权在该机构发起此流程 (no start role in this institution)",
                                process_key=process_key, institution=institution)
-    form = Form(process.form_key or "", process.schema, process.ui) if process.schema else None
-    accepted = accept_submission(form, StepPermissions(), {}, data)
     return start_instance(ctx, process_key, initiator=subject.username, institution=institution,
-                          business_key=business_key, data=accepted)
+                          business_key=business_key, data=data)

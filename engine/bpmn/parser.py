@@ -134,4 +134,10 @@ def process_attributes(parser: HospitalParser, process_id: str) -> dict[str, Any
     node = process_parser.node
     attrs = read_extensions(node)
     attrs["name"] = node.get("name") or process_id
+    start_forms = node.xpath("./bpmn:startEvent/@camunda:formKey", namespaces=NSMAP)
+    if start_forms:
+        attrs["startForm"] = str(start_forms[0])
+    docs = node.xpath("./bpmn:documentation/text()", namespaces=NSMAP)
+    if docs and str(docs[0]).strip():
+        attrs["description"] = str(docs[0]).strip().splitlines()[0]
     return attrs

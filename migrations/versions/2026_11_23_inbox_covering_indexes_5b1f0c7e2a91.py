@@ -1,7 +1,7 @@
 """inbox covering indexes
 
 Revision ID: 5b1f0c7e2a91
-Revises: 9e71a2226d77
+Revises: c1719f373d8d
 Create Date: 2026-11-23 17:30:00
 
 Covering indexes for the staff inbox (bench/inbox_page.py: 10,000 open tasks for one user): the
@@ -11,7 +11,7 @@ Two older indexes are replaced by the covering ones that extend them (same leadi
 from alembic import op
 
 revision = "5b1f0c7e2a91"
-down_revision = "9e71a2226d77"
+down_revision = 'c1719f373d8d'
 branch_labels = None
 depends_on = None
 

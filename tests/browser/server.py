@@ -39,10 +39,14 @@ def free_port() -> int:
 
 
 def leave(name: str, days: float, leave_type: str = "annual") -> dict[str, object]:
-    return {"applicant_name": name, "employee_no": "N" + str(abs(hash(name)) % 1000), "department": "内科",
-            "staff_type": "nurse", "leave_type": leave_type, "start_date": "2026-01-06",
-            "end_date": "2026-01-08", "days": days, "reason": "家中有事",
-            "handover": [{"item": "3床病人护理", "handover_to": "张护士"}]}
+    data: dict[str, object] = {
+        "applicant_name": name, "employee_no": "N" + str(abs(hash(name)) % 1000), "department": "内科",
+        "staff_type": "nurse", "leave_type": leave_type, "start_date": "2026-01-06",
+        "end_date": "2026-01-08", "days": days, "reason": "家中有事",
+        "handover": [{"item": "3床病人护理", "handover_to": "张护士"}]}
+    if leave_type == "sick":  # the start form requires a sick note
+        data["attachment"] = "sick-note-demo.pdf"
+    return data
 
 
 def seed(ctx: EngineContext, clock: FakeClock) -> None:
