@@ -2,12 +2,12 @@
 user's inbox, the instance diagram, language switch, 375-px phones; saves docs/screenshots/."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
+from tests.screenshots import screenshot_dir
+
 pytestmark = pytest.mark.browser
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+SHOTS = screenshot_dir()
 
 
 def _shot(page, name: str) -> None:

@@ -14,11 +14,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.screenshots import screenshot_dir
+
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
 DESIGNER = ROOT / "designer"
-SHOTS = ROOT / "docs" / "screenshots"
+SHOTS = screenshot_dir()
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--no-first-run"]
