@@ -18,6 +18,45 @@ from engine.subject import Subject
 from engine.tasks import CompleteResult, complete_task, get_task, list_tasks
 from engine.views import InstanceView, TaskDetail, TaskView
 
+# Designer (process administrators): drafts, forms, validate, import, diff, deploy, dry-run, migrate, export.
+from engine.designer import (  # noqa: E402 - kept as its own block
+    ConnectorInfo,
+    DefinitionXml,
+    DesignDiff,
+    DraftInfo,
+    DryRunResult,
+    DryRunTask,
+    ElementChange,
+    ExportResult,
+    FormInfo,
+    ImportItem,
+    ImportResult,
+    MigrationCandidate,
+    MigrationOutcome,
+    RoleInfo,
+    VersionInfo,
+    definition_xml,
+    deploy_design,
+    diff_design,
+    dry_run,
+    export_definition,
+    get_form,
+    import_bpmn,
+    is_designer,
+    list_connectors,
+    list_drafts,
+    list_forms,
+    list_roles,
+    list_versions,
+    load_draft,
+    migrate_instances,
+    migration_candidates,
+    require_designer,
+    save_draft,
+    save_form,
+    validate_design,
+)
+
 __all__ = [
     "ChainReport",
     "Clock",
@@ -46,4 +85,13 @@ __all__ = [
     "start_instance",
     "validate_definition",
     "verify_audit_chain",
+]
+
+__all__ += [  # designer
+    "ConnectorInfo", "DefinitionXml", "DesignDiff", "DraftInfo", "DryRunResult", "DryRunTask", "ElementChange",
+    "ExportResult", "FormInfo", "ImportItem", "ImportResult", "MigrationCandidate", "MigrationOutcome", "RoleInfo",
+    "VersionInfo", "definition_xml", "deploy_design", "diff_design", "dry_run", "export_definition", "get_form",
+    "import_bpmn", "is_designer", "list_connectors", "list_drafts", "list_forms", "list_roles", "list_versions",
+    "load_draft", "migrate_instances", "migration_candidates", "require_designer", "save_draft", "save_form",
+    "validate_design",
 ]
