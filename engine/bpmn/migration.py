@@ -151,4 +151,3 @@ def migrate(registry: Any, workflow: Any, new: Specs) -> None:
         migrate_workflow(diff, sub, new[1][sub.spec.name])
     migrate_workflow(top, workflow, new[0])
     workflow.subprocess_specs = new[1]
-    workflow.refresh_waiting_tasks()

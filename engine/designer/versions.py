@@ -127,7 +127,7 @@ def deploy_design(ctx: EngineContext, xml: str, *, actor: str, comment: str = ""
 
 
 def _flow_changes(old_root: Any, new_root: Any) -> tuple[list[str], list[str], list[ElementChange]]:
-    """Sequence flows and the process element itself are not task specs; compare them on the XML."""
+    """Sequence flows, unconnected elements and the process element are not task specs: compare the XML."""
     def flows(root: Any) -> dict[str, dict[str, str]]:
         out = {}
         for f in root.iterfind(".//bpmn:sequenceFlow", NS):
@@ -139,6 +139,8 @@ def _flow_changes(old_root: Any, new_root: Any) -> tuple[list[str], list[str], l
 
     a, b = flows(old_root), flows(new_root)
     changed = [ElementChange(i, [k for k in b[i] if a[i][k] != b[i][k]]) for i in sorted(set(a) & set(b)) if a[i] != b[i]]
+    # Elements the parser never reaches (not yet connected) are still additions/removals on the diagram.
+    ids_old, ids_new = set(elements_by_id(old_root)), set(elements_by_id(new_root))
     key_old, key_new = process_key_of(old_root), process_key_of(new_root)
     pa, pb = elements_by_id(old_root).get(key_old), elements_by_id(new_root).get(key_new)
     if pa is not None and pb is not None:
@@ -146,7 +148,7 @@ def _flow_changes(old_root: Any, new_root: Any) -> tuple[list[str], list[str], l
         fields = [_attr_label(n) for n in names if pa.get(n) != pb.get(n)]
         if fields:
             changed.append(ElementChange(key_new, fields))
-    return sorted(set(b) - set(a)), sorted(set(a) - set(b)), changed
+    return sorted(ids_new - ids_old), sorted(ids_old - ids_new), changed
 
 
 def _attr_label(qualified: str) -> str:
