@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.routing import APIRoute
 
 from api.errors import install_error_handlers
-from api.routes import definitions, instances, tasks
+from api.routes import definitions, designer, instances, tasks
 from engine import EngineContext, Subject, open_engine
 
 Authenticator = Callable[[Request], Subject | None]
@@ -58,4 +58,6 @@ def create_app(ctx: EngineContext | None = None, authenticate: Authenticator | N
     install_error_handlers(app)
     for module in (definitions, instances, tasks):
         app.include_router(module.router)
+    app.include_router(designer.router)
+    app.include_router(designer.pages)
     return app
