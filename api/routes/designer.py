@@ -17,6 +17,8 @@ from engine.errors import NotFound
 
 DIST = Path(__file__).resolve().parents[2] / "designer" / "dist"
 CSRF_META = '<meta name="csrf-token" content="">'
+# bpmn-js's icon font is embedded in its CSS as data: URIs.
+PAGE_CSP = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; font-src 'self' data:"
 
 
 def require_designer(request: Request, ctx: Ctx, subject: CurrentSubject) -> engine.Subject:
@@ -148,5 +150,5 @@ def designer_file(path: str, request: Request, _u: Designer) -> Response:
     if target.suffix == ".html":
         token = getattr(request.state, "csrf_token", "") or ""
         html = target.read_text("utf-8").replace(CSRF_META, f'<meta name="csrf-token" content="{escape(token)}">')
-        return HTMLResponse(html, headers={"Cache-Control": "no-store"})
+        return HTMLResponse(html, headers={"Cache-Control": "no-store", "Content-Security-Policy": PAGE_CSP})
     return FileResponse(target)

@@ -6,6 +6,7 @@ import json
 import pytest
 
 import engine
+from engine import cli
 from engine.errors import InvalidDefinition, NotFound
 from tests.conftest import DATA
 from tests.engine.designer.factories import bad_triage, triage
@@ -197,3 +198,13 @@ def test_catalogs(ctx):
     assert roles["process_admin"] == "流程管理员" and roles["dept_head"] == "科室主任"
     topics = {c.topic: c for c in engine.list_connectors(ctx)}
     assert "his.check_archive" in topics and topics["his.check_archive"].params
+
+
+def test_cli_export(ctx, tmp_path, monkeypatch, capsys):
+    engine.deploy_design(ctx, triage(), actor="admin")
+    monkeypatch.setattr(engine, "open_engine", lambda: ctx)
+    code = cli.main(["export", "triage", "--version", "1", "--out", str(tmp_path / "p"),
+                     "--forms-dir", str(tmp_path / "f")])
+    assert code == 0 and "triage v1" in capsys.readouterr().out
+    assert (tmp_path / "p" / "triage.bpmn").read_text("utf-8") == triage()
+    assert cli.main(["export", "nope", "--out", str(tmp_path / "p")]) == 2
