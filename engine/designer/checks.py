@@ -83,6 +83,9 @@ def _gateway(el: Any, d: list[Diagnostic], flows: dict[str, Any]) -> None:
 
 def _generic(el: Any, d: list[Diagnostic]) -> None:
     for name in UNSUPPORTED:
+        # On a message event definition, camunda:resultVariable names the payload variable (supported).
+        if name == "resultVariable" and local(el.tag) == "messageEventDefinition":
+            continue
         if _c(el, name) is not None:
             d.append(Diagnostic(f"camunda:{name} 不受支持（不会执行）(unsupported)", el.get("id"), el.sourceline,
                                 rule="unsupported"))

@@ -98,6 +98,8 @@ class _Importer:
             unknown = name == "topic" and self.connectors and value not in self.connectors
             self.add(el, f"camunda:{name}", ok, ("连接器 (connector)" + (f"；连接器 {value} 未注册" if unknown else ""))
                      if ok else f"camunda:type={value!r} 不受支持，仅支持 external")
+        elif name == "resultVariable" and tag == "messageEventDefinition":
+            self.add(el, "camunda:resultVariable", True, "消息内容写入该变量 (message payload variable)")
         elif name == "decisionRef" and tag == "businessRuleTask":
             self.add(el, "camunda:decisionRef", True, "DMN 决策 (decision)")
         elif name in UNSUPPORTED_ATTRS:

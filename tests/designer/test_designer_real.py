@@ -87,6 +87,16 @@ def _deploy(pg, comment: str) -> None:
     pg.evaluate("document.querySelectorAll('.toast').forEach(t => t.remove())")
 
 
+def _hospital_group(pg, task_id: str, probe: str) -> None:
+    """Select the task and make sure the 医院扩展 properties group is open."""
+    pg.evaluate(f"""() => {{ const m = window.designer.modeler;
+        m.get('selection').select(m.get('elementRegistry').get('{task_id}')); }}""")
+    pg.locator(".bio-properties-panel-group-header", has_text="医院扩展").wait_for(timeout=10000)
+    if not pg.locator(probe).is_visible():
+        pg.locator(".bio-properties-panel-group-header", has_text="医院扩展").click()
+    pg.locator(probe).wait_for(state="visible", timeout=10000)
+
+
 def test_designer_against_the_real_platform(admin_page):
     pg, url = admin_page
 
@@ -140,7 +150,7 @@ def test_designer_against_the_real_platform(admin_page):
     _shot(pg, "lint-errors")
 
     # 4. fix it: candidate role + the form designed above
-    pg.locator(".bio-properties-panel-group-header", has_text="医院扩展").click()
+    _hospital_group(pg, task_id, "#bio-properties-panel-hospital-candidate-roles-dept_head")
     pg.locator("#bio-properties-panel-hospital-candidate-roles-dept_head").check()
     pg.select_option("#bio-properties-panel-hospital-form", "triage_review")
     pg.wait_for_timeout(600)
@@ -163,10 +173,7 @@ def test_designer_against_the_real_platform(admin_page):
     assert started.status == 201, started.text()
 
     # 6. change the SLA and see the diff against v1, then deploy v2
-    pg.evaluate(f"""() => {{ const m = window.designer.modeler;
-        m.get('selection').select(m.get('elementRegistry').get('{task_id}')); }}""")
-    if not pg.locator("#bio-properties-panel-hospital-sla").is_visible():
-        pg.locator(".bio-properties-panel-group-header", has_text="医院扩展").click()
+    _hospital_group(pg, task_id, "#bio-properties-panel-hospital-sla")
     pg.fill("#bio-properties-panel-hospital-sla", "PT4H")
     pg.wait_for_timeout(600)
     pg.click("#btn-diff")

@@ -1,6 +1,7 @@
 """Designer engine: lint, drafts/forms, diff, dry-run, import report, export round trip."""
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -208,3 +209,10 @@ def test_cli_export(ctx, tmp_path, monkeypatch, capsys):
     assert code == 0 and "triage v1" in capsys.readouterr().out
     assert (tmp_path / "p" / "triage.bpmn").read_text("utf-8") == triage()
     assert cli.main(["export", "nope", "--out", str(tmp_path / "p")]) == 2
+
+
+@pytest.mark.parametrize("path", sorted((DATA.parents[2] / "processes").rglob("*.bpmn")), ids=lambda p: p.stem)
+def test_shipped_processes_pass_the_designer_lint(ctx, path):
+    repo = dataclasses.replace(ctx, settings=ctx.settings.model_copy(update={"forms_dir": DATA.parents[2] / "forms"}))
+    errors = [d for d in engine.validate_design(repo, path.read_text("utf-8")) if d.severity == "error"]
+    assert errors == [], [(d.element_id, d.rule, d.message) for d in errors]
