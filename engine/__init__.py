@@ -11,12 +11,6 @@ from engine.definitions import (
     list_definitions,
     validate_definition,
 )
-from engine.errors import Diagnostic
-from engine.instances import find_instances, get_instance, start_instance
-from engine.maintenance import migrate_database, verify_audit_chain
-from engine.subject import Subject
-from engine.tasks import CompleteResult, complete_task, get_task, list_tasks
-from engine.views import InstanceView, TaskDetail, TaskView
 
 # Designer (process administrators): drafts, forms, validate, import, diff, deploy, dry-run, migrate, export.
 from engine.designer import (  # noqa: E402 - kept as its own block
@@ -56,6 +50,12 @@ from engine.designer import (  # noqa: E402 - kept as its own block
     save_form,
     validate_design,
 )
+from engine.errors import Diagnostic
+from engine.instances import find_instances, get_instance, start_instance
+from engine.maintenance import migrate_database, verify_audit_chain
+from engine.subject import Subject
+from engine.tasks import CompleteResult, complete_task, get_task, list_tasks
+from engine.views import InstanceView, TaskDetail, TaskView
 
 __all__ = [
     "ChainReport",
@@ -88,10 +88,39 @@ __all__ = [
 ]
 
 __all__ += [  # designer
-    "ConnectorInfo", "DefinitionXml", "DesignDiff", "DraftInfo", "DryRunResult", "DryRunTask", "ElementChange",
-    "ExportResult", "FormInfo", "ImportItem", "ImportResult", "MigrationCandidate", "MigrationOutcome", "RoleInfo",
-    "VersionInfo", "definition_xml", "deploy_design", "diff_design", "dry_run", "export_definition", "get_form",
-    "import_bpmn", "is_designer", "list_connectors", "list_drafts", "list_forms", "list_roles", "list_versions",
-    "load_draft", "migrate_instances", "migration_candidates", "require_designer", "save_draft", "save_form",
+    "ConnectorInfo",
+    "DefinitionXml",
+    "DesignDiff",
+    "DraftInfo",
+    "DryRunResult",
+    "DryRunTask",
+    "ElementChange",
+    "ExportResult",
+    "FormInfo",
+    "ImportItem",
+    "ImportResult",
+    "MigrationCandidate",
+    "MigrationOutcome",
+    "RoleInfo",
+    "VersionInfo",
+    "definition_xml",
+    "deploy_design",
+    "diff_design",
+    "dry_run",
+    "export_definition",
+    "get_form",
+    "import_bpmn",
+    "is_designer",
+    "list_connectors",
+    "list_drafts",
+    "list_forms",
+    "list_roles",
+    "list_versions",
+    "load_draft",
+    "migrate_instances",
+    "migration_candidates",
+    "require_designer",
+    "save_draft",
+    "save_form",
     "validate_design",
 ]

@@ -93,7 +93,8 @@ def _cmd_verify_audit(ctx: engine.EngineContext, _args: argparse.Namespace) -> i
 
 def _cmd_export(ctx: engine.EngineContext, args: argparse.Namespace) -> int:
     forms_dir = Path(args.forms_dir) if args.forms_dir else None
-    result = engine.export_definition(ctx, args.key, Path(args.out), version=args.version, forms_dir=forms_dir)
+    result = engine.export_definition(ctx, args.key, Path(args.out), version=args.version,
+                                      forms_dir=forms_dir)
     print(f"{result.process_key} v{result.version}: {len(result.written)} files")
     for path in result.written:
         print(f"  {path}")

@@ -139,7 +139,8 @@ def refresh_open_tasks(session: Session, instance: Instance, steps: dict[str, An
         ext = step.get("extensions") or {}
         row.name = step.get("name") or row.name
         row.form_key = ext.get("formKey")
-        row.candidate_roles = list(ext.get("candidateGroups") or ([ext["laneRole"]] if ext.get("laneRole") else []))
+        lane = [ext["laneRole"]] if ext.get("laneRole") else []
+        row.candidate_roles = list(ext.get("candidateGroups") or lane)
         row.candidate_users = list(ext.get("candidateUsers") or [])
         session.execute(TaskCandidate.__table__.delete().where(TaskCandidate.task_id == row.id))
         session.add_all(_candidate_rows(row))

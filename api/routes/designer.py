@@ -1,4 +1,5 @@
-"""/designer (static UI) and /api/designer (its API): process administrators only; every call is one engine call."""
+"""/designer (static UI) and /api/designer: process administrators only; one engine call per handler."""
+
 from __future__ import annotations
 
 from dataclasses import asdict
@@ -58,13 +59,17 @@ def preview_form(body: s.FormIn, _u: Designer) -> s.HtmlOut:
 @router.get("/forms/{key}", response_model=s.FormOut)
 def get_form(key: str, ctx: Ctx, _u: Designer) -> s.FormOut:
     f = engine.get_form(ctx, key)
-    return s.FormOut(key=f.key, title=f.title, source=f.source, form_schema=f.schema, ui=f.ui, updated_at=f.updated_at)
+    return s.FormOut(
+        key=f.key, title=f.title, source=f.source, form_schema=f.schema, ui=f.ui, updated_at=f.updated_at
+    )
 
 
 @router.put("/forms/{key}", response_model=s.FormOut)
 def save_form(key: str, body: s.FormIn, ctx: Ctx, user: Designer) -> s.FormOut:
     f = engine.save_form(ctx, key, body.form_schema, body.ui, actor=user.username)
-    return s.FormOut(key=f.key, title=f.title, source=f.source, form_schema=f.schema, ui=f.ui, updated_at=f.updated_at)
+    return s.FormOut(
+        key=f.key, title=f.title, source=f.source, form_schema=f.schema, ui=f.ui, updated_at=f.updated_at
+    )
 
 
 @router.get("/definitions", response_model=list[s.VersionOut])
@@ -78,7 +83,9 @@ def definition_xml(key: str, ctx: Ctx, _u: Designer, version: int | None = None)
 
 
 @router.get("/definitions/{key}/instances", response_model=list[s.InstanceOut])
-def instances(key: str, version: int, ctx: Ctx, _u: Designer, to_version: int | None = None) -> list[s.InstanceOut]:
+def instances(
+    key: str, version: int, ctx: Ctx, _u: Designer, to_version: int | None = None
+) -> list[s.InstanceOut]:
     return [s.InstanceOut(**asdict(c)) for c in engine.migration_candidates(ctx, key, version, to_version)]
 
 
@@ -96,9 +103,12 @@ def save_draft(key: str, body: s.XmlIn, ctx: Ctx, user: Designer) -> s.DraftOut:
 
 @router.post("/import", response_model=s.ImportOut)
 def import_xml(body: s.XmlIn, ctx: Ctx, _u: Designer) -> s.ImportOut:
-    result = engine.import_bpmn(body.xml, roles={r.key for r in engine.list_roles(ctx)},
-                                forms={f.key for f in engine.list_forms(ctx)},
-                                connectors={c.topic for c in engine.list_connectors(ctx)})
+    result = engine.import_bpmn(
+        body.xml,
+        roles={r.key for r in engine.list_roles(ctx)},
+        forms={f.key for f in engine.list_forms(ctx)},
+        connectors={c.topic for c in engine.list_connectors(ctx)},
+    )
     return s.ImportOut(xml=result.xml, report=[s.ImportItemOut(**asdict(i)) for i in result.report])
 
 
@@ -110,29 +120,52 @@ def validate(body: s.XmlIn, ctx: Ctx, _u: Designer) -> s.DiagnosticsOut:
 @router.post("/diff", response_model=s.DiffOut)
 def diff(body: s.XmlIn, ctx: Ctx, _u: Designer) -> s.DiffOut:
     d = engine.diff_design(ctx, body.xml)
-    return s.DiffOut(key=d.key, against_version=d.against_version, added=d.added, removed=d.removed,
-                     changed=[s.ChangeOut(id=c.id, fields=c.fields) for c in d.changed], forms_changed=d.forms_changed)
+    return s.DiffOut(
+        key=d.key,
+        against_version=d.against_version,
+        added=d.added,
+        removed=d.removed,
+        changed=[s.ChangeOut(id=c.id, fields=c.fields) for c in d.changed],
+        forms_changed=d.forms_changed,
+    )
 
 
 @router.post("/deploy", response_model=s.DeployOut, status_code=201)
 def deploy(body: s.DeployIn, ctx: Ctx, user: Designer) -> s.DeployOut:
     r = engine.deploy_design(ctx, body.xml, actor=user.username, comment=body.comment)
-    return s.DeployOut(key=r.process_key, version=r.version, created=r.created, warnings=[_diag(w) for w in r.warnings])
+    return s.DeployOut(
+        key=r.process_key, version=r.version, created=r.created, warnings=[_diag(w) for w in r.warnings]
+    )
 
 
 @router.post("/dry-run", response_model=s.DryRunOut)
 def dry_run(body: s.DryRunIn, ctx: Ctx, _u: Designer) -> s.DryRunOut:
     r = engine.dry_run(ctx, body.xml, body.data, body.outcomes, body.task_data)
-    return s.DryRunOut(path=r.path, tasks=[s.DryRunTaskOut(**asdict(t)) for t in r.tasks], end_state=r.end_state,
-                       waiting=r.waiting)
+    return s.DryRunOut(
+        path=r.path,
+        tasks=[s.DryRunTaskOut(**asdict(t)) for t in r.tasks],
+        end_state=r.end_state,
+        waiting=r.waiting,
+    )
 
 
 @router.post("/migrate", response_model=s.MigrateOut)
 def migrate(body: s.MigrateIn, ctx: Ctx, user: Designer) -> s.MigrateOut:
-    results = engine.migrate_instances(ctx, body.key, body.from_version, body.to_version, body.instance_ids,
-                                       actor=user.username, reason=body.reason)
-    return s.MigrateOut(key=body.key, from_version=body.from_version, to_version=body.to_version,
-                        results=[s.MigrationResultOut(**asdict(r)) for r in results])
+    results = engine.migrate_instances(
+        ctx,
+        body.key,
+        body.from_version,
+        body.to_version,
+        body.instance_ids,
+        actor=user.username,
+        reason=body.reason,
+    )
+    return s.MigrateOut(
+        key=body.key,
+        from_version=body.from_version,
+        to_version=body.to_version,
+        results=[s.MigrationResultOut(**asdict(r)) for r in results],
+    )
 
 
 # ---- the static UI --------------------------------------------------------------------------
@@ -149,6 +182,8 @@ def designer_file(path: str, request: Request, _u: Designer) -> Response:
         raise NotFound("文件不存在 (not found)", path=path)
     if target.suffix == ".html":
         token = getattr(request.state, "csrf_token", "") or ""
-        html = target.read_text("utf-8").replace(CSRF_META, f'<meta name="csrf-token" content="{escape(token)}">')
+        html = target.read_text("utf-8").replace(
+            CSRF_META, f'<meta name="csrf-token" content="{escape(token)}">'
+        )
         return HTMLResponse(html, headers={"Cache-Control": "no-store", "Content-Security-Policy": PAGE_CSP})
     return FileResponse(target)

@@ -1,4 +1,5 @@
 """Request and response bodies of /api/designer (shapes fixed by designer/README.md)."""
+
 from __future__ import annotations
 
 from datetime import datetime

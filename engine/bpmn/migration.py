@@ -4,6 +4,7 @@ Pure SpiffWorkflow glue (no database): `SpiffWorkflow.bpmn.util.diff` aligns tas
 (`SpecDiff`), maps the tasks of a running workflow onto the new spec (`diff_workflow`) and moves it
 (`migrate_workflow`, which resets READY/WAITING branches and re-predicts them; task ids survive).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -22,8 +23,8 @@ _FIELD_NAMES = {
     "cond_task_specs": "conditions",
     "default_task_spec": "default",
     "typename": "type",
-    "form": None,          # derived from camunda:formKey, reported there
-    "description": None,   # the library's label of the type
+    "form": None,  # derived from camunda:formKey, reported there
+    "description": None,  # the library's label of the type
     "lookahead": None,
 }
 
@@ -92,7 +93,7 @@ def spec_changes(registry: Any, old: Specs, new: Specs) -> SpecChanges:
 
 @dataclass(frozen=True)
 class Waypoint:
-    """A task where a running instance currently stands (READY user task, waiting event, running connector)."""
+    """Where a running instance stands: a READY user task, a waiting event or a running connector."""
 
     task_id: str
     node_id: str
@@ -115,8 +116,16 @@ def current_waypoints(workflow: Any) -> list[Waypoint]:
             if not getattr(spec, "bpmn_id", None) or spec.bpmn_id in wf.subprocesses:
                 continue
             ext = getattr(spec, "extensions", {}) or {}
-            points.append(Waypoint(str(task.id), spec.bpmn_id, TaskState.get_name(task.state),
-                                   bool(getattr(spec, "manual", False)), ext.get("formKey"), dict(task.data)))
+            points.append(
+                Waypoint(
+                    str(task.id),
+                    spec.bpmn_id,
+                    TaskState.get_name(task.state),
+                    bool(getattr(spec, "manual", False)),
+                    ext.get("formKey"),
+                    dict(task.data),
+                )
+            )
     return points
 
 
@@ -127,8 +136,13 @@ def migration_blockers(registry: Any, workflow: Any, new: Specs) -> list[tuple[s
     for wf, diff in [(workflow, top), *[(workflow.subprocesses[k], d) for k, d in subs.items()]]:
         current = {t for t in filter_tasks(list(wf.tasks.values()), state=CURRENT)}
         if diff is None:
-            problems += [(t.task_spec.bpmn_id or t.task_spec.name,
-                          f"子流程 {wf.spec.name} 在目标版本中不存在 (subprocess removed)") for t in current]
+            problems += [
+                (
+                    t.task_spec.bpmn_id or t.task_spec.name,
+                    f"子流程 {wf.spec.name} 在目标版本中不存在 (subprocess removed)",
+                )
+                for t in current
+            ]
             continue
         for task in diff.removed:
             if task in current:

@@ -3,6 +3,7 @@
 Pure SpiffWorkflow glue: which tasks finished since the last look, which automatic waits (connector
 calls, timers, messages) block progress, and how to pretend they happened.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -32,8 +33,13 @@ def _tasks(workflow: Any) -> list[Any]:
 
 def finished_since(workflow: Any, seen: set[str]) -> list[str]:
     """BPMN ids of tasks completed since the last call (in completion order); `seen` is updated."""
-    done = [t for t in _tasks(workflow)
-            if t.has_state(TaskState.COMPLETED) and getattr(t.task_spec, "bpmn_id", None) and str(t.id) not in seen]
+    done = [
+        t
+        for t in _tasks(workflow)
+        if t.has_state(TaskState.COMPLETED)
+        and getattr(t.task_spec, "bpmn_id", None)
+        and str(t.id) not in seen
+    ]
     done.sort(key=lambda t: t.last_state_change)
     seen.update(str(t.id) for t in done)
     return [t.task_spec.bpmn_id for t in done]
@@ -42,8 +48,11 @@ def finished_since(workflow: Any, seen: set[str]) -> list[str]:
 def current_ids(workflow: Any) -> list[str]:
     """BPMN ids of tasks that are READY, WAITING or STARTED now."""
     mask = TaskState.READY | TaskState.WAITING | TaskState.STARTED
-    return [t.task_spec.bpmn_id for t in _tasks(workflow)
-            if t.has_state(mask) and getattr(t.task_spec, "bpmn_id", None)]
+    return [
+        t.task_spec.bpmn_id
+        for t in _tasks(workflow)
+        if t.has_state(mask) and getattr(t.task_spec, "bpmn_id", None)
+    ]
 
 
 def automatic_waits(workflow: Any) -> list[AutomaticWait]:
@@ -55,8 +64,12 @@ def automatic_waits(workflow: Any) -> list[AutomaticWait]:
             continue
         if isinstance(spec, ConnectorTask) and task.has_state(TaskState.STARTED):
             waits.append(AutomaticWait(str(task.id), spec.bpmn_id, "connector"))
-        elif (task.has_state(TaskState.WAITING) and hasattr(spec, "event_definition")
-              and type(spec).__name__ != "BoundaryEvent" and not getattr(spec, "manual", False)):
+        elif (
+            task.has_state(TaskState.WAITING)
+            and hasattr(spec, "event_definition")
+            and type(spec).__name__ != "BoundaryEvent"
+            and not getattr(spec, "manual", False)
+        ):
             waits.append(AutomaticWait(str(task.id), spec.bpmn_id, "event"))
     return waits
 

@@ -1,4 +1,5 @@
 """What the designer offers to pick from (roles, connectors) and who may use it."""
+
 from __future__ import annotations
 
 import csv
@@ -34,19 +35,45 @@ class ConnectorInfo:
 # registry (engine.connectors) exists; then that registry is the only source.
 SHIPPED_CONNECTORS = (
     ConnectorInfo("identity.verify", "区域平台身份核验", ["name", "id_number", "phone", "agent_id_number"]),
-    ConnectorInfo("his.check_archive", "HIS 病案归档检查", ["institution", "id_number", "admission_date",
-                                                           "discharge_date"]),
+    ConnectorInfo(
+        "his.check_archive",
+        "HIS 病案归档检查",
+        ["institution", "id_number", "admission_date", "discharge_date"],
+    ),
     ConnectorInfo("his.book_bed", "HIS 预约床位", ["patient_id", "ward_type", "date"]),
     ConnectorInfo("his.book_exams", "HIS 预约术前检查", ["patient_id", "orders", "before_date"]),
-    ConnectorInfo("his.notify", "通知 HIS（退费/结算）", ["event", "order_no", "refund_request_id", "amount"]),
-    ConnectorInfo("payment.refund", "支付平台退款", ["channel", "order_no", "refund_request_id", "amount", "reason"]),
+    ConnectorInfo(
+        "his.notify", "通知 HIS（退费/结算）", ["event", "order_no", "refund_request_id", "amount"]
+    ),
+    ConnectorInfo(
+        "payment.refund", "支付平台退款", ["channel", "order_no", "refund_request_id", "amount", "reason"]
+    ),
     ConnectorInfo("payment.refund_status", "查询退款状态", ["channel", "refund_request_id"]),
-    ConnectorInfo("notify.patient", "通知患者", ["template", "patient_id", "phone", "institution", "status",
-                                               "reason", "amount", "materials", "appointment_time", "download_url"]),
+    ConnectorInfo(
+        "notify.patient",
+        "通知患者",
+        [
+            "template",
+            "patient_id",
+            "phone",
+            "institution",
+            "status",
+            "reason",
+            "amount",
+            "materials",
+            "appointment_time",
+            "download_url",
+        ],
+    ),
     ConnectorInfo("notify.sms", "短信通知", ["template", "role", "institution", "patient_name"]),
-    ConnectorInfo("clinic.notify_patients", "通知已预约患者停诊", ["department", "doctor", "start_date", "end_date",
-                                                             "session", "substitute_doctor"]),
-    ConnectorInfo("clinic.release_slots", "释放号源", ["department", "doctor", "start_date", "end_date", "session"]),
+    ConnectorInfo(
+        "clinic.notify_patients",
+        "通知已预约患者停诊",
+        ["department", "doctor", "start_date", "end_date", "session", "substitute_doctor"],
+    ),
+    ConnectorInfo(
+        "clinic.release_slots", "释放号源", ["department", "doctor", "start_date", "end_date", "session"]
+    ),
 )
 
 
@@ -54,8 +81,11 @@ def list_roles(ctx: EngineContext) -> list[RoleInfo]:
     """The platform's roles with Chinese labels, from policies/roles.csv."""
     path = ctx.settings.policies_dir / "roles.csv"
     with path.open(encoding="utf-8", newline="") as fh:
-        return [RoleInfo(r["role"], r.get("label_zh") or r["role"], r.get("label_en") or "")
-                for r in csv.DictReader(fh) if r.get("role")]
+        return [
+            RoleInfo(r["role"], r.get("label_zh") or r["role"], r.get("label_en") or "")
+            for r in csv.DictReader(fh)
+            if r.get("role")
+        ]
 
 
 def _registry_connectors() -> list[ConnectorInfo] | None:
@@ -100,9 +130,15 @@ def require_designer(ctx: EngineContext, subject: Subject, resource: str) -> Sub
         return subject
 
     def command(session: Any) -> None:
-        audit.append(session, actor=subject.username, action="designer.denied", at=ctx.clock.now(),
-                      reason="需要流程管理员角色 (process_admin required)", lock=ctx.db.advisory_lock,
-                      details={"resource": resource[:200]})
+        audit.append(
+            session,
+            actor=subject.username,
+            action="designer.denied",
+            at=ctx.clock.now(),
+            reason="需要流程管理员角色 (process_admin required)",
+            lock=ctx.db.advisory_lock,
+            details={"resource": resource[:200]},
+        )
 
     ctx.db.run(command)
     log.warning("designer access denied", extra={"actor": subject.username})

@@ -3,6 +3,7 @@
 Nothing is written: the workflow lives only in this call (BpmnRuntime: parse_bundle, new_workflow,
 advance, ready_steps, complete_step). Connector calls and catch events are pretended to happen.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -57,11 +58,24 @@ def _task(ctx: EngineContext, step: Any, outcome: str | None, institution: str) 
     roles = list(ext.get("candidateGroups") or ([ext["laneRole"]] if ext.get("laneRole") else []))
     assignee = _evaluate(ctx, ext.get("assigneeExpr"), step.data) or ext.get("assignee")
     signers = _evaluate(ctx, ext.get("signersExpr"), step.data)
-    signers = [str(s) for s in signers] if isinstance(signers, (list, tuple, set)) else ([signers] if signers else [])
+    signers = (
+        [str(s) for s in signers]
+        if isinstance(signers, (list, tuple, set))
+        else ([signers] if signers else [])
+    )
     where = _evaluate(ctx, ext.get("institutionExpr"), step.data) or institution
-    return DryRunTask(step.node_id, step.name, roles, list(ext.get("candidateUsers") or []),
-                      str(assignee) if assignee else None, ext.get("countersign"), signers,
-                      ext.get("formKey"), outcome, str(where) if where else None)
+    return DryRunTask(
+        step.node_id,
+        step.name,
+        roles,
+        list(ext.get("candidateUsers") or []),
+        str(assignee) if assignee else None,
+        ext.get("countersign"),
+        signers,
+        ext.get("formKey"),
+        outcome,
+        str(where) if where else None,
+    )
 
 
 def _with_flows(root: Any, nodes: list[str], current: list[str]) -> list[str]:
@@ -77,9 +91,16 @@ def _with_flows(root: Any, nodes: list[str], current: list[str]) -> list[str]:
     return path
 
 
-def dry_run(ctx: EngineContext, xml: str, data: dict[str, Any] | None = None,
-            outcomes: dict[str, str] | None = None, task_data: dict[str, dict[str, Any]] | None = None,
-            *, institution: str = "h1", initiator: str = "dry_run") -> DryRunResult:
+def dry_run(
+    ctx: EngineContext,
+    xml: str,
+    data: dict[str, Any] | None = None,
+    outcomes: dict[str, str] | None = None,
+    task_data: dict[str, dict[str, Any]] | None = None,
+    *,
+    institution: str = "h1",
+    initiator: str = "dry_run",
+) -> DryRunResult:
     """Run the draft in memory and report the path (element and flow ids), tasks and end state.
 
     Args:
@@ -113,7 +134,11 @@ def dry_run(ctx: EngineContext, xml: str, data: dict[str, Any] | None = None,
                 allowed = list(step.extensions.get("outcomes") or DEFAULT_OUTCOMES)
                 outcome = outcomes.get(step.node_id) or allowed[0]
                 tasks.append(_task(ctx, step, outcome, institution))
-                updates = {**task_data.get(step.node_id, {}), "outcome": outcome, f"{step.node_id}_outcome": outcome}
+                updates = {
+                    **task_data.get(step.node_id, {}),
+                    "outcome": outcome,
+                    f"{step.node_id}_outcome": outcome,
+                }
                 ctx.runtime.complete_step(workflow, step.task_id, updates)
                 continue
             waits = simulation.automatic_waits(workflow)
@@ -125,11 +150,18 @@ def dry_run(ctx: EngineContext, xml: str, data: dict[str, Any] | None = None,
             end_state = f"stopped: more than {MAX_STEPS} steps (loop?)"
     except EngineError as exc:
         nodes += simulation.finished_since(workflow, seen)
-        end_state = f"error: {exc.message}" + (f" @ {exc.element_id}" if getattr(exc, "element_id", None) else "")
+        end_state = f"error: {exc.message}" + (
+            f" @ {exc.element_id}" if getattr(exc, "element_id", None) else ""
+        )
     current = simulation.current_ids(workflow)
     if not end_state:
         end_ids = {e.get("id") for e in root.iterfind(".//bpmn:endEvent", NS)}
         ends = [n for n in nodes if n in end_ids]
-        end_state = f"completed:{ends[-1] if ends else ''}" if ctx.runtime.is_completed(workflow) \
+        end_state = (
+            f"completed:{ends[-1] if ends else ''}"
+            if ctx.runtime.is_completed(workflow)
             else f"waiting:{','.join(current)}"
-    return DryRunResult(_with_flows(root, nodes, current), tasks, end_state, current, ctx.runtime.data(workflow))
+        )
+    return DryRunResult(
+        _with_flows(root, nodes, current), tasks, end_state, current, ctx.runtime.data(workflow)
+    )

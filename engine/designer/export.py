@@ -1,4 +1,5 @@
 """Export a deployed version back to files, so repository files and the designer stay one source of truth."""
+
 from __future__ import annotations
 
 import json
@@ -17,8 +18,9 @@ class ExportResult:
     written: list[str]
 
 
-def export_definition(ctx: EngineContext, key: str, out_dir: Path, *, version: int | None = None,
-                      forms_dir: Path | None = None) -> ExportResult:
+def export_definition(
+    ctx: EngineContext, key: str, out_dir: Path, *, version: int | None = None, forms_dir: Path | None = None
+) -> ExportResult:
     """Write one deployed version's BPMN/DMN files to `out_dir` and its forms to `forms_dir`.
 
     Files are written exactly as deployed (deploying the exported folder again yields the same

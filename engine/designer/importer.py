@@ -4,6 +4,7 @@ Every `camunda:`/`zeebe:` attribute and extension element gets a report line, `m
 it became) or `unsupported` (kept in the XML but never executed, with the reason). Nothing is
 silently dropped. The only rewrite is `camunda:assignee="${var}"` → `hospital:assigneeExpr="var"`.
 """
+
 from __future__ import annotations
 
 import re
@@ -17,8 +18,18 @@ from engine.designer.xml import BPMN_NS, CAMUNDA_NS, HOSPITAL_NS, ZEEBE_NS, loca
 JUEL = re.compile(r"[$#]\{")
 SIMPLE_JUEL = re.compile(r"^\$\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}$")
 DURATION = re.compile(r"^P(?!$)[\dYMWDTHS.]+$|^\d{4}-\d{2}-\d{2}")
-IGNORED = {"historyTimeToLive", "versionTag", "isStartableInTasklist", "jobPriority", "taskPriority",
-           "asyncBefore", "asyncAfter", "exclusive", "candidateStarterGroups", "candidateStarterUsers"}
+IGNORED = {
+    "historyTimeToLive",
+    "versionTag",
+    "isStartableInTasklist",
+    "jobPriority",
+    "taskPriority",
+    "asyncBefore",
+    "asyncAfter",
+    "exclusive",
+    "candidateStarterGroups",
+    "candidateStarterUsers",
+}
 UNSUPPORTED_ATTRS = {
     "class": "Java 类 (camunda:class) 无法执行；请改用连接器 (camunda:type=external + camunda:topic)",
     "delegateExpression": "委托表达式 (delegateExpression) 无法执行；请改用连接器",
@@ -75,11 +86,23 @@ class _Importer:
     def attribute(self, el: Any, name: str, value: str) -> None:
         tag = local(el.tag)
         if JUEL.search(value) and name != "assignee":
-            self.add(el, f"camunda:{name}", False, f"JUEL 表达式 {value!r} 需改写为 Python 表达式 (JUEL is not executed)")
+            self.add(
+                el,
+                f"camunda:{name}",
+                False,
+                f"JUEL 表达式 {value!r} 需改写为 Python 表达式 (JUEL is not executed)",
+            )
         elif name == "candidateGroups":
-            unknown = [r for r in value.split(",") if r.strip() and self.roles and r.strip() not in self.roles]
-            self.add(el, "camunda:candidateGroups", True,
-                     "候选角色 (roles)" + (f"；角色 {', '.join(unknown)} 不存在，请在角色中创建或改选" if unknown else ""))
+            unknown = [
+                r for r in value.split(",") if r.strip() and self.roles and r.strip() not in self.roles
+            ]
+            self.add(
+                el,
+                "camunda:candidateGroups",
+                True,
+                "候选角色 (roles)"
+                + (f"；角色 {', '.join(unknown)} 不存在，请在角色中创建或改选" if unknown else ""),
+            )
         elif name == "candidateUsers":
             self.add(el, "camunda:candidateUsers", True, "候选人 (candidate users)")
         elif name == "assignee":
@@ -87,17 +110,32 @@ class _Importer:
         elif name == "formKey":
             ok = bool(re.fullmatch(r"[\w-]+", value))
             missing = ok and self.forms and value not in self.forms
-            self.add(el, "camunda:formKey", ok,
-                     ("表单 (form)" + (f"；表单 {value} 尚不存在，请在表单设计器中创建" if missing else "")) if ok
-                     else f"表单引用 {value!r} 不是表单标识（embedded/外部表单不受支持）")
+            self.add(
+                el,
+                "camunda:formKey",
+                ok,
+                ("表单 (form)" + (f"；表单 {value} 尚不存在，请在表单设计器中创建" if missing else ""))
+                if ok
+                else f"表单引用 {value!r} 不是表单标识（embedded/外部表单不受支持）",
+            )
         elif name == "dueDate":
-            self.add(el, "camunda:dueDate", bool(DURATION.match(value)),
-                     "期限 (SLA)" if DURATION.match(value) else f"期限 {value!r} 不是 ISO-8601 时长或时间")
+            self.add(
+                el,
+                "camunda:dueDate",
+                bool(DURATION.match(value)),
+                "期限 (SLA)" if DURATION.match(value) else f"期限 {value!r} 不是 ISO-8601 时长或时间",
+            )
         elif name in ("type", "topic"):
             ok = name == "topic" or value == "external"
             unknown = name == "topic" and self.connectors and value not in self.connectors
-            self.add(el, f"camunda:{name}", ok, ("连接器 (connector)" + (f"；连接器 {value} 未注册" if unknown else ""))
-                     if ok else f"camunda:type={value!r} 不受支持，仅支持 external")
+            self.add(
+                el,
+                f"camunda:{name}",
+                ok,
+                ("连接器 (connector)" + (f"；连接器 {value} 未注册" if unknown else ""))
+                if ok
+                else f"camunda:type={value!r} 不受支持，仅支持 external",
+            )
         elif name == "resultVariable" and tag == "messageEventDefinition":
             self.add(el, "camunda:resultVariable", True, "消息内容写入该变量 (message payload variable)")
         elif name == "decisionRef" and tag == "businessRuleTask":
@@ -107,16 +145,25 @@ class _Importer:
         elif name in IGNORED:
             self.add(el, f"camunda:{name}", False, "引擎不使用此属性，保留但忽略 (ignored by the platform)")
         else:
-            self.add(el, f"camunda:{name}", False, "未知的 Camunda 属性，保留但不会执行 (unknown, not executed)")
+            self.add(
+                el, f"camunda:{name}", False, "未知的 Camunda 属性，保留但不会执行 (unknown, not executed)"
+            )
 
     def _assignee(self, el: Any, value: str) -> None:
         simple = SIMPLE_JUEL.match(value)
         if simple:
             el.set(f"{{{HOSPITAL_NS}}}assigneeExpr", simple.group(1))
             del el.attrib[f"{{{CAMUNDA_NS}}}assignee"]
-            self.add(el, "camunda:assignee", True, f"已转换为 hospital:assigneeExpr=\"{simple.group(1)}\" (Python)")
+            self.add(
+                el, "camunda:assignee", True, f'已转换为 hospital:assigneeExpr="{simple.group(1)}" (Python)'
+            )
         elif JUEL.search(value):
-            self.add(el, "camunda:assignee", False, f"JUEL 表达式 {value!r} 需改写为 hospital:assigneeExpr (Python)")
+            self.add(
+                el,
+                "camunda:assignee",
+                False,
+                f"JUEL 表达式 {value!r} 需改写为 hospital:assigneeExpr (Python)",
+            )
         else:
             self.add(el, "camunda:assignee", True, "办理人 (fixed assignee)")
 
@@ -127,20 +174,36 @@ class _Importer:
         elif name == "inputParameter":
             nested = [local(c.tag) for c in el if isinstance(c.tag, str)]
             if nested:
-                self.add(el, f"camunda:inputParameter[{el.get('name')}]", False,
-                         f"参数 {el.get('name')} 使用 {'/'.join(nested)}（脚本/列表/映射）不受支持；请写成 Python 表达式")
+                self.add(
+                    el,
+                    f"camunda:inputParameter[{el.get('name')}]",
+                    False,
+                    f"参数 {el.get('name')} 使用 {'/'.join(nested)}（脚本/列表/映射）不受支持；"
+                    "请写成 Python 表达式",
+                )
             elif JUEL.search(el.text or ""):
-                self.add(el, f"camunda:inputParameter[{el.get('name')}]", False,
-                         f"参数 {el.get('name')} 的 JUEL 表达式需改写为 Python 表达式")
+                self.add(
+                    el,
+                    f"camunda:inputParameter[{el.get('name')}]",
+                    False,
+                    f"参数 {el.get('name')} 的 JUEL 表达式需改写为 Python 表达式",
+                )
             else:
-                self.add(el, f"camunda:inputParameter[{el.get('name')}]", True, "连接器参数 (connector parameter)")
+                self.add(
+                    el, f"camunda:inputParameter[{el.get('name')}]", True, "连接器参数 (connector parameter)"
+                )
         elif name == "property":
             self.add(el, f"camunda:property[{el.get('name')}]", True, "扩展属性 (properties)")
 
     def condition(self, el: Any) -> None:
         text, language = (el.text or "").strip(), el.get("language")
         if JUEL.search(text):
-            self.add(el, "conditionExpression", False, f"JUEL 条件 {text!r} 需改写为 Python 表达式，例如 outcome == \"approve\"")
+            self.add(
+                el,
+                "conditionExpression",
+                False,
+                f'JUEL 条件 {text!r} 需改写为 Python 表达式，例如 outcome == "approve"',
+            )
         elif language and language.lower() not in ("python", "py"):
             self.add(el, "conditionExpression", False, f"条件语言 {language} 不受支持，仅支持 Python")
 

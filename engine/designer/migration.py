@@ -4,6 +4,7 @@ An instance may move when every task it currently stands on (READY/WAITING user 
 events, running connector calls) exists in the target version, and each current user task's form
 is compatible: the same form unchanged, or a new form that accepts the data the instance holds.
 """
+
 from __future__ import annotations
 
 import logging
@@ -51,7 +52,9 @@ def _form(definition: Definition, key: str | None) -> dict[str, Any] | None:
     return (definition.forms or {}).get(key) if key else None
 
 
-def _form_problem(old: Definition, new: Definition, point: spiff_migration.Waypoint, new_form_key: str | None) -> str:
+def _form_problem(
+    old: Definition, new: Definition, point: spiff_migration.Waypoint, new_form_key: str | None
+) -> str:
     old_form, new_form = _form(old, point.form_key), _form(new, new_form_key)
     if new_form is None or (point.form_key == new_form_key and old_form == new_form):
         return ""
@@ -62,12 +65,16 @@ def _form_problem(old: Definition, new: Definition, point: spiff_migration.Waypo
     errors = list(Draft202012Validator(schema, format_checker=FormatChecker()).iter_errors(relevant))
     if errors:
         where = "/".join(str(p) for p in errors[0].absolute_path) or new_form_key
-        return (f"节点 {point.node_id} 的新表单 {new_form_key} 不接受当前数据 ({where}: {errors[0].message}) "
-                "(new form rejects the current data)")
+        return (
+            f"节点 {point.node_id} 的新表单 {new_form_key} 不接受当前数据 ({where}: {errors[0].message}) "
+            "(new form rejects the current data)"
+        )
     return ""
 
 
-def _assess(ctx: EngineContext, instance: Instance, old: Definition, new: Definition) -> tuple[Any, list[str], str]:
+def _assess(
+    ctx: EngineContext, instance: Instance, old: Definition, new: Definition
+) -> tuple[Any, list[str], str]:
     """(restored workflow, current node ids, reason it may not move or '')."""
     workflow = ctx.runtime.restore(ctx.specs.get(old, ctx.runtime), instance.state)
     points = spiff_migration.current_waypoints(workflow)
@@ -75,7 +82,11 @@ def _assess(ctx: EngineContext, instance: Instance, old: Definition, new: Defini
     if instance.status != inst.RUNNING:
         return workflow, current, f"实例状态为 {instance.status}，只能迁移运行中的实例 (not running)"
     if instance.definition_id != old.id:
-        return workflow, current, f"实例在版本 {instance.version}，不是 {old.version} (instance is on another version)"
+        return (
+            workflow,
+            current,
+            f"实例在版本 {instance.version}，不是 {old.version} (instance is on another version)",
+        )
     new_specs = ctx.specs.get(new, ctx.runtime)
     blockers = spiff_migration.migration_blockers(ctx.runtime.serializer.registry, workflow, new_specs)
     if blockers:
@@ -89,7 +100,9 @@ def _assess(ctx: EngineContext, instance: Instance, old: Definition, new: Defini
     return workflow, current, ""
 
 
-def _versions(session: Session, key: str, from_version: int, to_version: int | None) -> tuple[Definition, Definition]:
+def _versions(
+    session: Session, key: str, from_version: int, to_version: int | None
+) -> tuple[Definition, Definition]:
     old = latest_row(session, key, from_version)
     new = latest_row(session, key, to_version) if to_version else latest_row(session, key)
     if old is None or new is None:
@@ -97,8 +110,9 @@ def _versions(session: Session, key: str, from_version: int, to_version: int | N
     return old, new
 
 
-def migration_candidates(ctx: EngineContext, key: str, from_version: int,
-                         to_version: int | None = None) -> list[MigrationCandidate]:
+def migration_candidates(
+    ctx: EngineContext, key: str, from_version: int, to_version: int | None = None
+) -> list[MigrationCandidate]:
     """Running instances of `key` v`from_version`, each checked against `to_version` (default latest).
 
     Raises:
@@ -106,8 +120,11 @@ def migration_candidates(ctx: EngineContext, key: str, from_version: int,
     """
     with ctx.db.unit_of_work() as session:
         old, new = _versions(session, key, from_version, to_version)
-        rows = session.scalars(select(Instance).where(Instance.definition_id == old.id, Instance.status == inst.RUNNING)
-                               .order_by(Instance.created_at)).all()
+        rows = session.scalars(
+            select(Instance)
+            .where(Instance.definition_id == old.id, Instance.status == inst.RUNNING)
+            .order_by(Instance.created_at)
+        ).all()
         out = []
         for row in rows:
             _, current, reason = _assess(ctx, row, old, new)
@@ -117,8 +134,15 @@ def migration_candidates(ctx: EngineContext, key: str, from_version: int,
         return out
 
 
-def _migrate_one(ctx: EngineContext, instance_id: str, key: str, from_version: int, to_version: int | None,
-                 actor: str, reason: str) -> MigrationOutcome:
+def _migrate_one(
+    ctx: EngineContext,
+    instance_id: str,
+    key: str,
+    from_version: int,
+    to_version: int | None,
+    actor: str,
+    reason: str,
+) -> MigrationOutcome:
     def command(session: Session) -> MigrationOutcome:
         old, new = _versions(session, key, from_version, to_version)
         instance = session.get(Instance, instance_id)
@@ -128,26 +152,56 @@ def _migrate_one(ctx: EngineContext, instance_id: str, key: str, from_version: i
         if old.id == new.id:
             problem = "目标版本与当前版本相同 (same version)"
         now = ctx.clock.now()
-        details = {"process_key": key, "from_version": old.version, "to_version": new.version, "current": current}
+        details = {
+            "process_key": key,
+            "from_version": old.version,
+            "to_version": new.version,
+            "current": current,
+        }
         if problem:
-            audit.append(session, actor=actor, action="instance.migrate_refused", at=now, instance_id=instance.id,
-                         reason=f"{reason} | {problem}"[:1000], lock=ctx.db.advisory_lock, details=details)
+            audit.append(
+                session,
+                actor=actor,
+                action="instance.migrate_refused",
+                at=now,
+                instance_id=instance.id,
+                reason=f"{reason} | {problem}"[:1000],
+                lock=ctx.db.advisory_lock,
+                details=details,
+            )
             return MigrationOutcome(instance.id, instance.business_key, "refused", problem)
         spiff_migration.migrate(ctx.runtime.serializer.registry, workflow, ctx.specs.get(new, ctx.runtime))
         ctx.runtime.advance(workflow)
         instance.definition_id, instance.version = new.id, new.version
         refresh_open_tasks(session, instance, new.steps)
         apply_workflow(ctx, session, instance, new, workflow)
-        audit.append(session, actor=actor, action="instance.migrate", at=now, instance_id=instance.id,
-                     reason=reason, lock=ctx.db.advisory_lock, details=details)
-        return MigrationOutcome(instance.id, instance.business_key, "migrated",
-                                f"v{old.version} → v{new.version}")
+        audit.append(
+            session,
+            actor=actor,
+            action="instance.migrate",
+            at=now,
+            instance_id=instance.id,
+            reason=reason,
+            lock=ctx.db.advisory_lock,
+            details=details,
+        )
+        return MigrationOutcome(
+            instance.id, instance.business_key, "migrated", f"v{old.version} → v{new.version}"
+        )
 
     return ctx.db.run(command, retries=ctx.settings.command_retries)
 
 
-def migrate_instances(ctx: EngineContext, key: str, from_version: int, to_version: int | None,
-                      instance_ids: list[str], *, actor: str, reason: str) -> list[MigrationOutcome]:
+def migrate_instances(
+    ctx: EngineContext,
+    key: str,
+    from_version: int,
+    to_version: int | None,
+    instance_ids: list[str],
+    *,
+    actor: str,
+    reason: str,
+) -> list[MigrationOutcome]:
     """Migrate the selected instances, one transaction per instance; unsafe ones are refused and audited.
 
     Each migrated instance is pinned to the target definition; its open human tasks are kept (task ids
@@ -158,11 +212,16 @@ def migrate_instances(ctx: EngineContext, key: str, from_version: int, to_versio
         NotFound: either version does not exist.
     """
     if not reason.strip():
-        raise ValidationFailed("必须填写迁移原因 (a reason is required)", [FieldError("/reason", "必填项 (required)", "required")])
+        raise ValidationFailed(
+            "必须填写迁移原因 (a reason is required)",
+            [FieldError("/reason", "必填项 (required)", "required")],
+        )
     results = []
     for instance_id in dict.fromkeys(instance_ids):
         try:
-            results.append(_migrate_one(ctx, instance_id, key, from_version, to_version, actor, reason.strip()))
+            results.append(
+                _migrate_one(ctx, instance_id, key, from_version, to_version, actor, reason.strip())
+            )
         except NotFound:
             raise
         except Exception as exc:  # noqa: BLE001 - one instance's failure must not stop the batch

@@ -3,6 +3,7 @@
 Forms edited in the designer are rows here, never files in the repository; deploying snapshots
 them into the definition version (forms are versioned with the process).
 """
+
 from __future__ import annotations
 
 import json
@@ -43,7 +44,11 @@ class DraftInfo:
 
 def _repo_keys(ctx: EngineContext) -> list[str]:
     folder = ctx.settings.forms_dir
-    return sorted(p.name[: -len(".schema.json")] for p in folder.glob("*.schema.json")) if folder.is_dir() else []
+    return (
+        sorted(p.name[: -len(".schema.json")] for p in folder.glob("*.schema.json"))
+        if folder.is_dir()
+        else []
+    )
 
 
 def list_forms(ctx: EngineContext) -> list[FormInfo]:
@@ -69,24 +74,34 @@ def get_form(ctx: EngineContext, key: str) -> FormInfo:
     with ctx.db.unit_of_work() as session:
         draft = session.get(FormDraft, key)
         if draft is not None:
-            return FormInfo(key, draft.title or key, "draft", dict(draft.schema), dict(draft.ui), draft.updated_at)
+            return FormInfo(
+                key, draft.title or key, "draft", dict(draft.schema), dict(draft.ui), draft.updated_at
+            )
     form = load_form(ctx.settings.forms_dir, key)
     if form is None:
         raise NotFound(f"表单 {key} 不存在 (form not found)", form_key=key)
     return FormInfo(key, str(form.schema.get("title") or key), "repository", form.schema, form.ui)
 
 
-def save_form(ctx: EngineContext, key: str, schema: dict[str, Any], ui: dict[str, Any], *, actor: str) -> FormInfo:
+def save_form(
+    ctx: EngineContext, key: str, schema: dict[str, Any], ui: dict[str, Any], *, actor: str
+) -> FormInfo:
     """Save a form draft (database only; deploy snapshots it with the process). Audited.
 
     Raises:
         InvalidDefinition: the key is not a plain identifier or the schema is not a valid object schema.
     """
     if not key.replace("_", "").replace("-", "").isalnum() or len(key) > 100:
-        raise InvalidDefinition("表单标识无效 (invalid form key)", [Diagnostic(f"invalid form key {key!r}", rule="form-key")])
-    problem = schema_problem(schema) or (None if schema.get("type") == "object" else "表单 schema 的 type 必须是 object")
+        raise InvalidDefinition(
+            "表单标识无效 (invalid form key)", [Diagnostic(f"invalid form key {key!r}", rule="form-key")]
+        )
+    problem = schema_problem(schema) or (
+        None if schema.get("type") == "object" else "表单 schema 的 type 必须是 object"
+    )
     if problem:
-        raise InvalidDefinition("表单定义无效 (invalid form)", [Diagnostic(problem, element_id=key, rule="form-schema")])
+        raise InvalidDefinition(
+            "表单定义无效 (invalid form)", [Diagnostic(problem, element_id=key, rule="form-schema")]
+        )
 
     def command(session: Session) -> FormInfo:
         now = ctx.clock.now()
@@ -94,8 +109,15 @@ def save_form(ctx: EngineContext, key: str, schema: dict[str, Any], ui: dict[str
         row.title, row.schema, row.ui = str(schema.get("title") or key)[:200], schema, ui or {}
         row.updated_by, row.updated_at = actor, now
         session.add(row)
-        audit.append(session, actor=actor, action="designer.form.save", at=now, payload={"schema": schema, "ui": ui},
-                     lock=ctx.db.advisory_lock, details={"form_key": key})
+        audit.append(
+            session,
+            actor=actor,
+            action="designer.form.save",
+            at=now,
+            payload={"schema": schema, "ui": ui},
+            lock=ctx.db.advisory_lock,
+            details={"form_key": key},
+        )
         return FormInfo(key, row.title, "draft", schema, ui or {}, now)
 
     return ctx.db.run(command)
@@ -109,8 +131,10 @@ def save_draft(ctx: EngineContext, process_key: str, xml: str, *, actor: str) ->
     """
     found = process_key_of(parse_xml(xml))
     if found != process_key:
-        raise InvalidDefinition("流程标识不一致 (process id differs from the key)",
-                                [Diagnostic(f"流程 id 为 {found}，而不是 {process_key}", element_id=found, rule="key")])
+        raise InvalidDefinition(
+            "流程标识不一致 (process id differs from the key)",
+            [Diagnostic(f"流程 id 为 {found}，而不是 {process_key}", element_id=found, rule="key")],
+        )
 
     def command(session: Session) -> DraftInfo:
         now = ctx.clock.now()
@@ -144,7 +168,9 @@ def list_drafts(ctx: EngineContext) -> list[DraftInfo]:
 
 def latest_row(session: Session, process_key: str, version: int | None = None) -> Definition | None:
     query = select(Definition).where(Definition.process_key == process_key)
-    query = query.where(Definition.version == version) if version else query.order_by(Definition.version.desc())
+    query = (
+        query.where(Definition.version == version) if version else query.order_by(Definition.version.desc())
+    )
     return session.scalar(query.limit(1))
 
 
@@ -176,8 +202,10 @@ def designer_bundle(ctx: EngineContext, xml: str) -> tuple[str, dict[str, bytes]
         latest = latest_row(session, key)
         deployed_files = dict(latest.files) if latest else {}
         snapshot = dict(latest.forms) if latest else {}
-        drafts = {d.form_key: d for d in session.scalars(
-            select(FormDraft).where(FormDraft.form_key.in_(form_keys(root)))).all()}
+        drafts = {
+            d.form_key: d
+            for d in session.scalars(select(FormDraft).where(FormDraft.form_key.in_(form_keys(root)))).all()
+        }
     dmn = {n: c.encode("utf-8") for n, c in deployed_files.items() if n.lower().endswith(".dmn")}
     files.update(dmn or _repo_dmn(ctx, key))
     for form_key in form_keys(root):

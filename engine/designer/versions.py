@@ -1,4 +1,5 @@
 """Designer view of definitions: list versions, read one version's XML, validate, diff and deploy a draft."""
+
 from __future__ import annotations
 
 import json
@@ -61,13 +62,23 @@ class DesignDiff:
 def list_versions(ctx: EngineContext) -> list[VersionInfo]:
     """Every deployed version of every process, then drafts of keys never deployed (version 0)."""
     with ctx.db.unit_of_work() as session:
-        rows = session.execute(select(Definition.process_key, Definition.name, Definition.version,
-                                      Definition.deployed_by, Definition.deployed_at, Definition.comment)
-                               .order_by(Definition.process_key, Definition.version)).all()
+        rows = session.execute(
+            select(
+                Definition.process_key,
+                Definition.name,
+                Definition.version,
+                Definition.deployed_by,
+                Definition.deployed_at,
+                Definition.comment,
+            ).order_by(Definition.process_key, Definition.version)
+        ).all()
     out = [VersionInfo(*r) for r in rows]
     deployed = {v.key for v in out}
-    out += [VersionInfo(d.process_key, d.process_key, 0, d.updated_by, d.updated_at, "草稿 (draft)")
-            for d in list_drafts(ctx) if d.process_key not in deployed]
+    out += [
+        VersionInfo(d.process_key, d.process_key, 0, d.updated_by, d.updated_at, "草稿 (draft)")
+        for d in list_drafts(ctx)
+        if d.process_key not in deployed
+    ]
     return out
 
 
@@ -128,17 +139,25 @@ def deploy_design(ctx: EngineContext, xml: str, *, actor: str, comment: str = ""
 
 def _flow_changes(old_root: Any, new_root: Any) -> tuple[list[str], list[str], list[ElementChange]]:
     """Sequence flows, unconnected elements and the process element are not task specs: compare the XML."""
+
     def flows(root: Any) -> dict[str, dict[str, str]]:
         out = {}
         for f in root.iterfind(".//bpmn:sequenceFlow", NS):
             cond = f.find("bpmn:conditionExpression", NS)
-            out[f.get("id")] = {"name": f.get("name") or "", "sourceRef": f.get("sourceRef") or "",
-                                "targetRef": f.get("targetRef") or "",
-                                "conditionExpression": (cond.text or "").strip() if cond is not None else ""}
+            out[f.get("id")] = {
+                "name": f.get("name") or "",
+                "sourceRef": f.get("sourceRef") or "",
+                "targetRef": f.get("targetRef") or "",
+                "conditionExpression": (cond.text or "").strip() if cond is not None else "",
+            }
         return out
 
     a, b = flows(old_root), flows(new_root)
-    changed = [ElementChange(i, [k for k in b[i] if a[i][k] != b[i][k]]) for i in sorted(set(a) & set(b)) if a[i] != b[i]]
+    changed = [
+        ElementChange(i, [k for k in b[i] if a[i][k] != b[i][k]])
+        for i in sorted(set(a) & set(b))
+        if a[i] != b[i]
+    ]
     # Elements the parser never reaches (not yet connected) are still additions/removals on the diagram.
     ids_old, ids_new = set(elements_by_id(old_root)), set(elements_by_id(new_root))
     key_old, key_new = process_key_of(old_root), process_key_of(new_root)
@@ -154,7 +173,9 @@ def _flow_changes(old_root: Any, new_root: Any) -> tuple[list[str], list[str], l
 def _attr_label(qualified: str) -> str:
     for prefix, uri in NS.items():
         if qualified.startswith(f"{{{uri}}}"):
-            return f"{prefix}:{qualified.split('}', 1)[1]}" if prefix != "bpmn" else qualified.split("}", 1)[1]
+            return (
+                f"{prefix}:{qualified.split('}', 1)[1]}" if prefix != "bpmn" else qualified.split("}", 1)[1]
+            )
     return qualified
 
 
@@ -189,5 +210,11 @@ def diff_design(ctx: EngineContext, xml: str) -> DesignDiff:
     f_added, f_removed, f_changed = _flow_changes(old_root, new_root)
     changed = [ElementChange(i, f) for i, f in sorted(changes.changed.items())] + f_changed
     forms_changed = [k for k in form_keys(new_root) if _current_form(ctx, files, k) != snapshot.get(k)]
-    return DesignDiff(key, version, sorted(set(changes.added) | set(f_added)),
-                      sorted(set(changes.removed) | set(f_removed)), changed, forms_changed)
+    return DesignDiff(
+        key,
+        version,
+        sorted(set(changes.added) | set(f_added)),
+        sorted(set(changes.removed) | set(f_removed)),
+        changed,
+        forms_changed,
+    )

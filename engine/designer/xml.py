@@ -1,4 +1,5 @@
 """Safe lxml parsing of untrusted BPMN text and small lookups the designer needs."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -26,8 +27,9 @@ def parse_xml(xml: str | bytes) -> Any:
         return etree.fromstring(data, _PARSER)
     except etree.XMLSyntaxError as exc:
         line = exc.position[0] if exc.position else None
-        raise InvalidDefinition("XML 格式错误 (malformed XML)",
-                                [Diagnostic(f"XML 格式错误: {exc.msg}", line=line, rule="xml")]) from None
+        raise InvalidDefinition(
+            "XML 格式错误 (malformed XML)", [Diagnostic(f"XML 格式错误: {exc.msg}", line=line, rule="xml")]
+        ) from None
 
 
 def process_key_of(root: Any) -> str:
@@ -40,7 +42,9 @@ def process_key_of(root: Any) -> str:
     executable = [p for p in processes if p.get("isExecutable") == "true"]
     chosen = (executable or processes or [None])[0]
     if chosen is None or not chosen.get("id"):
-        raise InvalidDefinition("没有流程 (no bpmn:process)", [Diagnostic("文件中没有 bpmn:process", rule="bundle")])
+        raise InvalidDefinition(
+            "没有流程 (no bpmn:process)", [Diagnostic("文件中没有 bpmn:process", rule="bundle")]
+        )
     return str(chosen.get("id"))
 
 
@@ -57,5 +61,8 @@ def local(tag: Any) -> str:
 
 def elements_by_id(root: Any) -> dict[str, Any]:
     """BPMN model elements (not diagram interchange) keyed by id."""
-    return {el.get("id"): el for el in root.iter()
-            if isinstance(el.tag, str) and el.get("id") and etree.QName(el).namespace == BPMN_NS}
+    return {
+        el.get("id"): el
+        for el in root.iter()
+        if isinstance(el.tag, str) and el.get("id") and etree.QName(el).namespace == BPMN_NS
+    }

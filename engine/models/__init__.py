@@ -7,4 +7,7 @@ from engine.models.human_task import HumanTask, TaskCandidate
 from engine.models.instance import Instance
 from engine.models.job import Job
 
-__all__ = ["AuditRecord", "Base", "Definition", "FormDraft", "HumanTask", "Instance", "Job", "ProcessDraft", "TaskCandidate"]
+__all__ = [
+    "AuditRecord", "Base", "Definition", "FormDraft", "HumanTask", "Instance", "Job", "ProcessDraft",
+    "TaskCandidate",
+]

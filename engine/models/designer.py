@@ -1,4 +1,5 @@
-"""Designer working copies: process drafts and form drafts (deployed versions stay immutable in `definitions`)."""
+"""Designer working copies: process and form drafts (deployed versions stay immutable in `definitions`)."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,4 +1,5 @@
 """uvicorn factory for the browser test: the real platform app on SQLite with a header-based TEST identity."""
+
 from __future__ import annotations
 
 from fastapi import FastAPI, Request

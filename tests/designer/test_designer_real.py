@@ -4,6 +4,7 @@ Designs a form (server-rendered preview), adds a user task, sees a lint error an
 candidate role and that form, dry-runs, deploys, changes the SLA and sees the diff, deploys again,
 and migrates a running instance of v1. Screenshots: docs/screenshots/designer-real-*.png.
 """
+
 from __future__ import annotations
 
 import os
@@ -37,11 +38,32 @@ def real_server(tmp_path_factory):
         subprocess.run(["npm", "run", "build"], cwd=DESIGNER, check=True)
     var = tmp_path_factory.mktemp("real")
     port = _free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "HWF_VAR_DIR": str(var),
-           "HWF_DATABASE_URL": f"sqlite:///{var / 'designer.db'}"}
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "tests.designer.real_app:build",
-                             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "HWF_VAR_DIR": str(var),
+        "HWF_DATABASE_URL": f"sqlite:///{var / 'designer.db'}",
+    }
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "tests.designer.real_app:build",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         for _ in range(150):
@@ -63,8 +85,11 @@ def admin_page(real_server):
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[*ARGS, "--disable-quic"])
-        context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN",
-                                      extra_http_headers={"x-test-user": "admin"})
+        context = browser.new_context(
+            viewport={"width": 1440, "height": 900},
+            locale="zh-CN",
+            extra_http_headers={"x-test-user": "admin"},
+        )
         page = context.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
@@ -119,9 +144,12 @@ def test_designer_against_the_real_platform(admin_page):
     card.locator(".f-title").fill("紧急程度")
     card.locator(".f-options").fill("普通\n加急")
     card.locator(".f-required").check()
-    pg.wait_for_function("""() => { const p = document.querySelector('#form-preview');
+    pg.wait_for_function(
+        """() => { const p = document.querySelector('#form-preview');
         return p.textContent.includes('紧急程度') && p.innerHTML.includes('<option>加急</option>')
-            && p.innerHTML.includes('<textarea'); }""", timeout=10000)
+            && p.innerHTML.includes('<textarea'); }""",
+        timeout=10000,
+    )
     _shot(pg, "form-preview")
     pg.click("#btn-save-form")
     pg.wait_for_selector(".toast-success", timeout=10000)
@@ -157,7 +185,9 @@ def test_designer_against_the_real_platform(admin_page):
     pg.click("#btn-validate")
     pg.wait_for_function(
         f"""() => document.querySelector('#results-panel .panel-title').textContent.includes('(')
-            && !document.querySelector("#results-panel tr.diag-row[data-element-id='{task_id}']")""", timeout=10000)
+            && !document.querySelector("#results-panel tr.diag-row[data-element-id='{task_id}']")""",
+        timeout=10000,
+    )
     _shot(pg, "lint-fixed")
 
     # 5. dry-run (in memory), then deploy v1
@@ -168,8 +198,11 @@ def test_designer_against_the_real_platform(admin_page):
     _deploy(pg, "首版")
 
     # a running instance of v1, waiting on the new task
-    started = pg.request.post(url + f"/api/processes/{KEY}/instances", headers={"x-test-user": "alice"},
-                              data={"institution": "h1", "business_key": "TRIAGE-001"})
+    started = pg.request.post(
+        url + f"/api/processes/{KEY}/instances",
+        headers={"x-test-user": "alice"},
+        data={"institution": "h1", "business_key": "TRIAGE-001"},
+    )
     assert started.status == 201, started.text()
 
     # 6. change the SLA and see the diff against v1, then deploy v2
@@ -188,8 +221,9 @@ def test_designer_against_the_real_platform(admin_page):
     _shot(pg, "migrate-dialog")
     pg.fill("#migrate-reason", "SLA 调整为 4 小时")
     pg.click(".modal-buttons button[data-value='go']")
-    pg.wait_for_function("() => document.querySelector('#results-panel').innerText.includes('migrated')",
-                         timeout=10000)
+    pg.wait_for_function(
+        "() => document.querySelector('#results-panel').innerText.includes('migrated')", timeout=10000
+    )
     _shot(pg, "migrated")
     instance = pg.request.get(url + f"/api/instances/{started.json()['id']}").json()
     assert instance["definition_version"] == 2

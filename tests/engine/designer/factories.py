@@ -1,4 +1,6 @@
 """Small BPMN builders for the designer tests (XML as the browser designer would send it)."""
+# ruff: noqa: E501  (BPMN fixtures are clearer on one line)
+
 from __future__ import annotations
 
 HEAD = """<?xml version="1.0" encoding="UTF-8"?>
@@ -7,8 +9,11 @@ HEAD = """<?xml version="1.0" encoding="UTF-8"?>
   xmlns:hospital="http://hospital-workflow.org/schema/1.0/bpmn" id="defs" targetNamespace="http://x">"""
 
 
-def triage(review_attrs: str = 'camunda:candidateGroups="dept_head" camunda:formKey="expense_review"',
-           extra: str = "", key: str = "triage") -> str:
+def triage(
+    review_attrs: str = 'camunda:candidateGroups="dept_head" camunda:formKey="expense_review"',
+    extra: str = "",
+    key: str = "triage",
+) -> str:
     """start → apply (initiator) → gw_amount: big → dept_review → gw_outcome (approve → end_ok, else end_no);
     small → finance_review → end_ok."""
     return f"""{HEAD}
@@ -41,4 +46,6 @@ def triage(review_attrs: str = 'camunda:candidateGroups="dept_head" camunda:form
 
 def bad_triage() -> str:
     """dept_review without candidates and form; an unknown role on finance_review."""
-    return triage(review_attrs="").replace('camunda:candidateGroups="finance"', 'camunda:candidateGroups="nobody"')
+    return triage(review_attrs="").replace(
+        'camunda:candidateGroups="finance"', 'camunda:candidateGroups="nobody"'
+    )

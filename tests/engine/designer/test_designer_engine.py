@@ -1,4 +1,6 @@
 """Designer engine: lint, drafts/forms, diff, dry-run, import report, export round trip."""
+# ruff: noqa: E501  (BPMN fixtures are clearer on one line)
+
 from __future__ import annotations
 
 import dataclasses
@@ -38,7 +40,11 @@ def test_deploy_refuses_errors_and_snapshots_draft_forms(ctx):
         engine.deploy_design(ctx, bad_triage(), actor="admin")
     assert {d.element_id for d in err.value.diagnostics} >= {"dept_review", "finance_review"}
 
-    schema = {"type": "object", "title": "新审核", "properties": {"comment": {"type": "string", "title": "意见"}}}
+    schema = {
+        "type": "object",
+        "title": "新审核",
+        "properties": {"comment": {"type": "string", "title": "意见"}},
+    }
     engine.save_form(ctx, "triage_review", schema, {"order": ["comment"]}, actor="admin")
     assert engine.get_form(ctx, "triage_review").source == "draft"
     assert "triage_review" in {f.key for f in engine.list_forms(ctx)}
@@ -72,12 +78,16 @@ def test_drafts_round_trip_and_show_in_versions(ctx):
 
 def test_diff_against_latest_version(ctx):
     engine.deploy_design(ctx, triage(), actor="admin")
-    changed_xml = triage('camunda:candidateGroups="dept_head,medical_affairs" camunda:formKey="expense_review" '
-                         'hospital:countersign="all"',
-                         extra='<bpmn:userTask id="archive" name="归档" camunda:candidateGroups="finance" '
-                               'camunda:formKey="expense_review"/>')
-    changed_xml = changed_xml.replace('<bpmn:sequenceFlow id="f3" sourceRef="finance_review" targetRef="end_ok"/>',
-                                      '<bpmn:sequenceFlow id="f3b" sourceRef="finance_review" targetRef="end_ok"/>')
+    changed_xml = triage(
+        'camunda:candidateGroups="dept_head,medical_affairs" camunda:formKey="expense_review" '
+        'hospital:countersign="all"',
+        extra='<bpmn:userTask id="archive" name="归档" camunda:candidateGroups="finance" '
+        'camunda:formKey="expense_review"/>',
+    )
+    changed_xml = changed_xml.replace(
+        '<bpmn:sequenceFlow id="f3" sourceRef="finance_review" targetRef="end_ok"/>',
+        '<bpmn:sequenceFlow id="f3b" sourceRef="finance_review" targetRef="end_ok"/>',
+    )
     schema = json.loads((DATA / "forms" / "expense_review.schema.json").read_text("utf-8"))
     schema["properties"]["extra"] = {"type": "string"}
     engine.save_form(ctx, "expense_review", schema, {}, actor="admin")
@@ -95,13 +105,19 @@ def test_diff_without_deployed_version_lists_everything_as_added(ctx):
 
 
 def test_dry_run_branches_by_data_and_outcomes(ctx):
-    xml = triage('camunda:candidateGroups="dept_head" camunda:formKey="expense_review" hospital:countersign="ratio:2/3" '
-                 'hospital:signersExpr="[\'a\', \'b\', \'c\']"')
+    xml = triage(
+        'camunda:candidateGroups="dept_head" camunda:formKey="expense_review" hospital:countersign="ratio:2/3" '
+        "hospital:signersExpr=\"['a', 'b', 'c']\""
+    )
     big = engine.dry_run(ctx, xml, {"amount": 500}, {"dept_review": "approve"})
     assert [t.element_id for t in big.tasks] == ["apply", "dept_review"]
     assert big.tasks[0].assignee == "dry_run"
     review = big.tasks[1]
-    assert review.roles == ["dept_head"] and review.countersign == "ratio:2/3" and review.signers == ["a", "b", "c"]
+    assert (
+        review.roles == ["dept_head"]
+        and review.countersign == "ratio:2/3"
+        and review.signers == ["a", "b", "c"]
+    )
     assert big.end_state == "completed:end_ok"
     assert big.path.index("f_big") < big.path.index("dept_review") < big.path.index("f_yes")
 
@@ -114,7 +130,9 @@ def test_dry_run_branches_by_data_and_outcomes(ctx):
 
 
 def test_dry_run_reports_script_errors_as_end_state(ctx):
-    xml = triage().replace('<bpmn:conditionExpression>amount &gt; 100', '<bpmn:conditionExpression>missing_var &gt; 1')
+    xml = triage().replace(
+        "<bpmn:conditionExpression>amount &gt; 100", "<bpmn:conditionExpression>missing_var &gt; 1"
+    )
     result = engine.dry_run(ctx, xml, {"amount": 5})
     assert result.end_state.startswith("error:")
 
@@ -160,25 +178,44 @@ CAMUNDA = """<?xml version="1.0" encoding="UTF-8"?>
 
 
 def test_import_maps_supported_and_reports_unsupported(ctx):
-    result = engine.import_bpmn(CAMUNDA, roles={"dept_head"}, forms={"expense_review"},
-                                connectors={"his.check_archive"})
+    result = engine.import_bpmn(
+        CAMUNDA, roles={"dept_head"}, forms={"expense_review"}, connectors={"his.check_archive"}
+    )
     status = {(i.element_id, i.attribute): i.status for i in result.report}
-    for attr in ("camunda:candidateGroups", "camunda:formKey", "camunda:dueDate", "camunda:assignee",
-                 "camunda:candidateUsers"):
+    for attr in (
+        "camunda:candidateGroups",
+        "camunda:formKey",
+        "camunda:dueDate",
+        "camunda:assignee",
+        "camunda:candidateUsers",
+    ):
         assert status[("review", attr)] == "mapped", attr
     assert status[("ext", "camunda:topic")] == "mapped"
-    for key in [("java", "camunda:class"), ("expr", "camunda:expression"), ("deleg", "camunda:delegateExpression"),
-                ("review", "camunda:taskListener"), ("conn", "camunda:connector"),
-                ("conn", "camunda:inputParameter[payload]"), ("conn", "camunda:executionListener"),
-                ("z", "zeebe:taskDefinition"), ("f1", "conditionExpression"), ("imported", "camunda:historyTimeToLive")]:
+    for key in [
+        ("java", "camunda:class"),
+        ("expr", "camunda:expression"),
+        ("deleg", "camunda:delegateExpression"),
+        ("review", "camunda:taskListener"),
+        ("conn", "camunda:connector"),
+        ("conn", "camunda:inputParameter[payload]"),
+        ("conn", "camunda:executionListener"),
+        ("z", "zeebe:taskDefinition"),
+        ("f1", "conditionExpression"),
+        ("imported", "camunda:historyTimeToLive"),
+    ]:
         assert status[key] == "unsupported", key
     assert status[("conn", "camunda:inputParameter[url]")] == "mapped"
     assert 'hospital:assigneeExpr="initiator"' in result.xml and "camunda:class" in result.xml
 
 
 def test_export_round_trip_redeploys_identically(ctx, tmp_path):
-    engine.save_form(ctx, "triage_review", {"type": "object", "title": "T", "properties": {"c": {"type": "string"}}},
-                     {"order": ["c"]}, actor="admin")
+    engine.save_form(
+        ctx,
+        "triage_review",
+        {"type": "object", "title": "T", "properties": {"c": {"type": "string"}}},
+        {"order": ["c"]},
+        actor="admin",
+    )
     xml = triage('camunda:candidateGroups="dept_head" camunda:formKey="triage_review"')
     first = engine.deploy_design(ctx, xml, actor="admin")
     out, forms = tmp_path / "processes" / "triage", tmp_path / "forms"
@@ -204,15 +241,29 @@ def test_catalogs(ctx):
 def test_cli_export(ctx, tmp_path, monkeypatch, capsys):
     engine.deploy_design(ctx, triage(), actor="admin")
     monkeypatch.setattr(engine, "open_engine", lambda: ctx)
-    code = cli.main(["export", "triage", "--version", "1", "--out", str(tmp_path / "p"),
-                     "--forms-dir", str(tmp_path / "f")])
+    code = cli.main(
+        [
+            "export",
+            "triage",
+            "--version",
+            "1",
+            "--out",
+            str(tmp_path / "p"),
+            "--forms-dir",
+            str(tmp_path / "f"),
+        ]
+    )
     assert code == 0 and "triage v1" in capsys.readouterr().out
     assert (tmp_path / "p" / "triage.bpmn").read_text("utf-8") == triage()
     assert cli.main(["export", "nope", "--out", str(tmp_path / "p")]) == 2
 
 
-@pytest.mark.parametrize("path", sorted((DATA.parents[2] / "processes").rglob("*.bpmn")), ids=lambda p: p.stem)
+@pytest.mark.parametrize(
+    "path", sorted((DATA.parents[2] / "processes").rglob("*.bpmn")), ids=lambda p: p.stem
+)
 def test_shipped_processes_pass_the_designer_lint(ctx, path):
-    repo = dataclasses.replace(ctx, settings=ctx.settings.model_copy(update={"forms_dir": DATA.parents[2] / "forms"}))
+    repo = dataclasses.replace(
+        ctx, settings=ctx.settings.model_copy(update={"forms_dir": DATA.parents[2] / "forms"})
+    )
     errors = [d for d in engine.validate_design(repo, path.read_text("utf-8")) if d.severity == "error"]
     assert errors == [], [(d.element_id, d.rule, d.message) for d in errors]
