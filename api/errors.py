@@ -43,7 +43,9 @@ def status_for(exc: EngineError) -> int:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(EngineError)
     async def _engine_error(_request: Request, exc: EngineError) -> JSONResponse:
-        return JSONResponse(exc.to_dict(), status_code=status_for(exc))
+        body = exc.to_dict()
+        body.setdefault("detail", exc.message)  # the designer (and FastAPI clients) read `detail`
+        return JSONResponse(body, status_code=status_for(exc))
 
     @app.exception_handler(RequestValidationError)
     async def _request_error(_request: Request, exc: RequestValidationError) -> JSONResponse:

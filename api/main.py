@@ -18,6 +18,7 @@ from api.routes import (
     audit,
     auth,
     definitions,
+    designer,
     incidents,
     instances,
     messages,
@@ -87,4 +88,6 @@ def create_app(ctx: EngineContext | None = None, authenticate: Authenticator | N
     app.include_router(notifications.router)
     app.include_router(pages_router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+    app.include_router(designer.router)
+    app.include_router(designer.pages)
     return app

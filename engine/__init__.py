@@ -14,6 +14,45 @@ from engine.definitions import (
     list_definitions,
     validate_definition,
 )
+
+# Designer (process administrators): drafts, forms, validate, import, diff, deploy, dry-run, migrate, export.
+from engine.designer import (  # noqa: E402 - kept as its own block
+    ConnectorInfo,
+    DefinitionXml,
+    DesignDiff,
+    DraftInfo,
+    DryRunResult,
+    DryRunTask,
+    ElementChange,
+    ExportResult,
+    FormInfo,
+    ImportItem,
+    ImportResult,
+    MigrationCandidate,
+    MigrationOutcome,
+    RoleInfo,
+    VersionInfo,
+    definition_xml,
+    deploy_design,
+    diff_design,
+    dry_run,
+    export_definition,
+    get_form,
+    import_bpmn,
+    is_designer,
+    list_connectors,
+    list_drafts,
+    list_forms,
+    list_roles,
+    list_versions,
+    load_draft,
+    migrate_instances,
+    migration_candidates,
+    require_designer,
+    save_draft,
+    save_form,
+    validate_design,
+)
 from engine.errors import Diagnostic
 from engine.incidents import IncidentView, list_incidents, retry_incident, retry_incidents, skip_incident
 from engine.instances import find_instances, get_instance, start_instance
@@ -59,7 +98,7 @@ from engine.webhooks import WebhookView, create_webhook, delete_webhook, list_we
 
 # isort: split
 # Staff pages (web inbox): list/filter/count queries, instance overview, start forms, statistics.
-from engine.diagrams import InstanceOverview, definition_xml, instance_overview
+from engine.diagrams import InstanceOverview, instance_overview
 from engine.inbox_queries import (
     InboxPage,
     InboxQuery,
@@ -131,7 +170,6 @@ __all__ = [
     "StartableProcess",
     "Statistics",
     "StepDuration",
-    "definition_xml",
     "inbox_counts",
     "inbox_facets",
     "inbox_page",
@@ -157,3 +195,41 @@ from engine.identity import *  # noqa: E402,F403 - the identity package pins its
 from engine.identity import __all__ as _identity_all  # noqa: E402
 
 __all__ += _identity_all
+
+__all__ += [  # designer
+    "ConnectorInfo",
+    "DefinitionXml",
+    "DesignDiff",
+    "DraftInfo",
+    "DryRunResult",
+    "DryRunTask",
+    "ElementChange",
+    "ExportResult",
+    "FormInfo",
+    "ImportItem",
+    "ImportResult",
+    "MigrationCandidate",
+    "MigrationOutcome",
+    "RoleInfo",
+    "VersionInfo",
+    "definition_xml",
+    "deploy_design",
+    "diff_design",
+    "dry_run",
+    "export_definition",
+    "get_form",
+    "import_bpmn",
+    "is_designer",
+    "list_connectors",
+    "list_drafts",
+    "list_forms",
+    "list_roles",
+    "list_versions",
+    "load_draft",
+    "migrate_instances",
+    "migration_candidates",
+    "require_designer",
+    "save_draft",
+    "save_form",
+    "validate_design",
+]

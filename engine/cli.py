@@ -92,6 +92,16 @@ def _cmd_verify_audit(ctx: engine.EngineContext, _args: argparse.Namespace) -> i
     return 0 if report.ok else 1
 
 
+def _cmd_export(ctx: engine.EngineContext, args: argparse.Namespace) -> int:
+    forms_dir = Path(args.forms_dir) if args.forms_dir else None
+    result = engine.export_definition(ctx, args.key, Path(args.out), version=args.version,
+                                      forms_dir=forms_dir)
+    print(f"{result.process_key} v{result.version}: {len(result.written)} files")
+    for path in result.written:
+        print(f"  {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hospital-wf", description="医院流程平台 engine CLI")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -121,6 +131,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--user", required=True)
         p.add_argument("--roles", nargs="*", help="institution:role pairs")
         p.set_defaults(func=func)
+    p = sub.add_parser("export", help="write a deployed version back to files (BPMN/DMN + forms)")
+    p.add_argument("key")
+    p.add_argument("--version", type=int, help="default: latest")
+    p.add_argument("--out", required=True, help="e.g. processes/<family>/")
+    p.add_argument("--forms-dir", help="default: the configured forms/ folder")
+    p.set_defaults(func=_cmd_export)
     p = sub.add_parser("show", help="show an instance")
     p.add_argument("instance_id")
     p.set_defaults(func=_cmd_show)

@@ -91,14 +91,3 @@ def instance_overview(ctx: EngineContext, instance_id: str, subject: Subject) ->
 
     return run_command(ctx, command)
 
-
-def definition_xml(ctx: EngineContext, process_key: str, version: int | None = None) -> str:
-    """The BPMN XML of a deployed definition (latest version unless given)."""
-    with ctx.db.unit_of_work() as session:
-        query = select(Definition).where(Definition.process_key == process_key)
-        query = query.where(Definition.version == version) if version else \
-            query.order_by(Definition.version.desc()).limit(1)
-        row = session.scalar(query)
-        if row is None:
-            raise NotFound(f"流程 {process_key} 未部署 (process not deployed)", process_key=process_key)
-        return bpmn_xml(row)

@@ -126,3 +126,22 @@ def close_task(session: Session, task: HumanTask, *, actor: str, outcome: str | 
     task.outcome = outcome
     task.data = data
     session.execute(TaskCandidate.__table__.delete().where(TaskCandidate.task_id == task.id))
+
+
+def refresh_open_tasks(session: Session, instance: Instance, steps: dict[str, Any]) -> None:
+    """Give an instance's open tasks the name, form and candidates of `steps` (after a version migration)."""
+    rows = session.scalars(
+        select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == ht.OPEN)).all()
+    for row in rows:
+        step = steps.get(row.node_id)
+        if step is None:
+            continue
+        ext = step.get("extensions") or {}
+        row.name = step.get("name") or row.name
+        row.form_key = ext.get("formKey")
+        lane = [ext["laneRole"]] if ext.get("laneRole") else []
+        row.candidate_roles = list(ext.get("candidateGroups") or lane)
+        row.candidate_users = list(ext.get("candidateUsers") or [])
+        session.execute(TaskCandidate.__table__.delete().where(TaskCandidate.task_id == row.id))
+        session.add_all(_candidate_rows(row))
+    session.flush()

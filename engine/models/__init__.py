@@ -2,6 +2,7 @@
 from engine.models.audit import AuditRecord
 from engine.models.base import Base
 from engine.models.definition import Definition
+from engine.models.designer import FormDraft, ProcessDraft
 from engine.models.human_task import HumanTask, TaskCandidate
 from engine.models.identity import (
     ApiClientRecord,
@@ -30,4 +31,5 @@ __all__ = [
     "WebhookSubscription",
     "ApiClientRecord", "CasbinRule", "Department", "Institution", "PolicyVersion", "UsedNonce", "User",
     "UserSession",
+    "FormDraft", "ProcessDraft",
 ]

@@ -1,0 +1,145 @@
+"""What the designer offers to pick from (roles, connectors) and who may use it."""
+
+from __future__ import annotations
+
+import csv
+import importlib
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine import audit
+from engine.context import EngineContext
+from engine.errors import PermissionDenied
+from engine.subject import Subject
+
+log = logging.getLogger("engine.designer")
+DESIGNER_ROLES = frozenset({"process_admin", "sys_admin"})
+
+
+@dataclass(frozen=True)
+class RoleInfo:
+    key: str
+    title: str
+    title_en: str = ""
+
+
+@dataclass(frozen=True)
+class ConnectorInfo:
+    topic: str
+    title: str
+    params: list[str] = field(default_factory=list)
+
+
+# The connector topics the shipped processes call (processes/**/*.bpmn), used until the connector
+# registry (engine.connectors) exists; then that registry is the only source.
+SHIPPED_CONNECTORS = (
+    ConnectorInfo("identity.verify", "区域平台身份核验", ["name", "id_number", "phone", "agent_id_number"]),
+    ConnectorInfo(
+        "his.check_archive",
+        "HIS 病案归档检查",
+        ["institution", "id_number", "admission_date", "discharge_date"],
+    ),
+    ConnectorInfo("his.book_bed", "HIS 预约床位", ["patient_id", "ward_type", "date"]),
+    ConnectorInfo("his.book_exams", "HIS 预约术前检查", ["patient_id", "orders", "before_date"]),
+    ConnectorInfo(
+        "his.notify", "通知 HIS（退费/结算）", ["event", "order_no", "refund_request_id", "amount"]
+    ),
+    ConnectorInfo(
+        "payment.refund", "支付平台退款", ["channel", "order_no", "refund_request_id", "amount", "reason"]
+    ),
+    ConnectorInfo("payment.refund_status", "查询退款状态", ["channel", "refund_request_id"]),
+    ConnectorInfo(
+        "notify.patient",
+        "通知患者",
+        [
+            "template",
+            "patient_id",
+            "phone",
+            "institution",
+            "status",
+            "reason",
+            "amount",
+            "materials",
+            "appointment_time",
+            "download_url",
+        ],
+    ),
+    ConnectorInfo("notify.sms", "短信通知", ["template", "role", "institution", "patient_name"]),
+    ConnectorInfo(
+        "clinic.notify_patients",
+        "通知已预约患者停诊",
+        ["department", "doctor", "start_date", "end_date", "session", "substitute_doctor"],
+    ),
+    ConnectorInfo(
+        "clinic.release_slots", "释放号源", ["department", "doctor", "start_date", "end_date", "session"]
+    ),
+)
+
+
+def list_roles(ctx: EngineContext) -> list[RoleInfo]:
+    """The platform's roles with Chinese labels, from policies/roles.csv."""
+    path = ctx.settings.policies_dir / "roles.csv"
+    with path.open(encoding="utf-8", newline="") as fh:
+        return [
+            RoleInfo(r["role"], r.get("label_zh") or r["role"], r.get("label_en") or "")
+            for r in csv.DictReader(fh)
+            if r.get("role")
+        ]
+
+
+def _registry_connectors() -> list[ConnectorInfo] | None:
+    try:
+        module = importlib.import_module("engine.connectors")
+    except ImportError:
+        return None
+    listing: Any = getattr(module, "list_connectors", None) or getattr(module, "REGISTRY", None)
+    if listing is None:
+        return None
+    items = listing() if callable(listing) else listing
+    items = items.values() if isinstance(items, dict) else items
+    found = []
+    for item in items:
+        get = item.get if isinstance(item, dict) else (lambda k, d=None, i=item: getattr(i, k, d))
+        topic = get("topic") or get("name")
+        if topic:
+            found.append(ConnectorInfo(str(topic), str(get("title") or topic), list(get("params") or [])))
+    return found or None
+
+
+def list_connectors(_ctx: EngineContext) -> list[ConnectorInfo]:
+    """Connector topics a service task may call, with Chinese titles and parameter names.
+
+    Read from the connector registry (`engine.connectors`) when it exists, else the shipped list.
+    """
+    return _registry_connectors() or list(SHIPPED_CONNECTORS)
+
+
+def is_designer(subject: Subject) -> bool:
+    """True when the subject holds process_admin or sys_admin in any institution."""
+    return any(roles & DESIGNER_ROLES for roles in subject.roles.values())
+
+
+def require_designer(ctx: EngineContext, subject: Subject, resource: str) -> Subject:
+    """Let process administrators through; record every refusal in the audit trail.
+
+    Raises:
+        PermissionDenied: the subject holds neither process_admin nor sys_admin anywhere.
+    """
+    if is_designer(subject):
+        return subject
+
+    def command(session: Any) -> None:
+        audit.append(
+            session,
+            actor=subject.username,
+            action="designer.denied",
+            at=ctx.clock.now(),
+            reason="需要流程管理员角色 (process_admin required)",
+            lock=ctx.db.advisory_lock,
+            details={"resource": resource[:200]},
+        )
+
+    ctx.db.run(command)
+    log.warning("designer access denied", extra={"actor": subject.username})
+    raise PermissionDenied("需要流程管理员角色 (designer requires process_admin)", resource=resource)
