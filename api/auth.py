@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 import engine
+from api.errors import error_response
 from engine.errors import PermissionDenied
 
 COOKIE = "hwf_session"
@@ -133,4 +134,4 @@ def install_denial_audit(app: FastAPI) -> None:
                 path=request.url.path,
                 ip=client_ip(request, ctx.settings.trusted_proxies),
             )
-        return JSONResponse(exc.to_dict(), status_code=403)
+        return error_response(exc)

@@ -40,12 +40,17 @@ def status_for(exc: EngineError) -> int:
     return 400
 
 
+def error_response(exc: EngineError) -> JSONResponse:
+    """The one JSON shape of every engine error: error, code, message, detail and the error's fields."""
+    body = exc.to_dict()
+    body.setdefault("detail", exc.message)  # the designer (and FastAPI clients) read `detail`
+    return JSONResponse(body, status_code=status_for(exc))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(EngineError)
     async def _engine_error(_request: Request, exc: EngineError) -> JSONResponse:
-        body = exc.to_dict()
-        body.setdefault("detail", exc.message)  # the designer (and FastAPI clients) read `detail`
-        return JSONResponse(body, status_code=status_for(exc))
+        return error_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def _request_error(_request: Request, exc: RequestValidationError) -> JSONResponse:

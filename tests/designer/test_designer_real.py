@@ -146,7 +146,7 @@ def test_designer_against_the_real_platform(admin_page):
     card.locator(".f-required").check()
     pg.wait_for_function(
         """() => { const p = document.querySelector('#form-preview');
-        return p.textContent.includes('紧急程度') && p.innerHTML.includes('<option>加急</option>')
+        return p.textContent.includes('紧急程度') && p.innerHTML.includes('>加急</option>')
             && p.innerHTML.includes('<textarea'); }""",
         timeout=10000,
     )
