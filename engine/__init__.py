@@ -16,43 +16,8 @@ from engine.definitions import (
 )
 
 # Designer (process administrators): drafts, forms, validate, import, diff, deploy, dry-run, migrate, export.
-from engine.designer import (  # noqa: E402 - kept as its own block
-    ConnectorInfo,
-    DefinitionXml,
-    DesignDiff,
-    DraftInfo,
-    DryRunResult,
-    DryRunTask,
-    ElementChange,
-    ExportResult,
-    FormInfo,
-    ImportItem,
-    ImportResult,
-    MigrationCandidate,
-    MigrationOutcome,
-    RoleInfo,
-    VersionInfo,
-    definition_xml,
-    deploy_design,
-    diff_design,
-    dry_run,
-    export_definition,
-    get_form,
-    import_bpmn,
-    is_designer,
-    list_connectors,
-    list_drafts,
-    list_forms,
-    list_roles,
-    list_versions,
-    load_draft,
-    migrate_instances,
-    migration_candidates,
-    require_designer,
-    save_draft,
-    save_form,
-    validate_design,
-)
+from engine.designer import *  # noqa: E402,F403 - the designer package pins its own __all__
+from engine.designer import __all__ as _designer_all  # noqa: E402
 from engine.errors import Diagnostic
 from engine.incidents import IncidentView, list_incidents, retry_incident, retry_incidents, skip_incident
 from engine.instances import find_instances, get_instance, start_instance
@@ -196,40 +161,4 @@ from engine.identity import __all__ as _identity_all  # noqa: E402
 
 __all__ += _identity_all
 
-__all__ += [  # designer
-    "ConnectorInfo",
-    "DefinitionXml",
-    "DesignDiff",
-    "DraftInfo",
-    "DryRunResult",
-    "DryRunTask",
-    "ElementChange",
-    "ExportResult",
-    "FormInfo",
-    "ImportItem",
-    "ImportResult",
-    "MigrationCandidate",
-    "MigrationOutcome",
-    "RoleInfo",
-    "VersionInfo",
-    "definition_xml",
-    "deploy_design",
-    "diff_design",
-    "dry_run",
-    "export_definition",
-    "get_form",
-    "import_bpmn",
-    "is_designer",
-    "list_connectors",
-    "list_drafts",
-    "list_forms",
-    "list_roles",
-    "list_versions",
-    "load_draft",
-    "migrate_instances",
-    "migration_candidates",
-    "require_designer",
-    "save_draft",
-    "save_form",
-    "validate_design",
-]
+__all__ += _designer_all

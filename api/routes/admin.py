@@ -141,13 +141,13 @@ def update_user(user_id: str, body: UserPatch, ctx: Ctx, subject: CurrentSubject
     return engine.update_user(ctx, subject, user_id, fields, reason=body.reason)
 
 
-@router.post("/users/import", response_model=engine.ImportResult, status_code=201)
+@router.post("/users/import", response_model=engine.UserImportResult, status_code=201)
 async def import_users(
     ctx: Ctx,
     subject: CurrentSubject,
     file: UploadFile = File(...),  # noqa: B008 - FastAPI's documented form for uploads
     reason: str = Form(..., min_length=2, max_length=1000),
-) -> engine.ImportResult:
+) -> engine.UserImportResult:
     content = await file.read(2 * 1024 * 1024 + 1)
     return await run_in_threadpool(engine.import_users_csv, ctx, subject, content, reason=reason)
 

@@ -62,7 +62,7 @@ class ImportItem:
 
 
 @dataclass(frozen=True)
-class ImportResult:
+class BpmnImportReport:
     xml: str
     report: list[ImportItem]
 
@@ -213,7 +213,7 @@ class _Importer:
             self.add(el, "scriptFormat", False, f"脚本语言 {fmt} 不受支持，仅支持 Python")
 
 
-def import_bpmn(xml: str, *, roles: set[str], forms: set[str], connectors: set[str]) -> ImportResult:
+def import_bpmn(xml: str, *, roles: set[str], forms: set[str], connectors: set[str]) -> BpmnImportReport:
     """Map a Camunda Modeler 7 (or other tool's) BPMN onto the platform's attributes, with a full report.
 
     Args:
@@ -246,4 +246,4 @@ def import_bpmn(xml: str, *, roles: set[str], forms: set[str], connectors: set[s
             imp.script(el)
     etree.cleanup_namespaces(root, top_nsmap={"hospital": HOSPITAL_NS, "camunda": CAMUNDA_NS})
     text = etree.tostring(root, xml_declaration=True, encoding="UTF-8").decode("utf-8")
-    return ImportResult(text, imp.report)
+    return BpmnImportReport(text, imp.report)

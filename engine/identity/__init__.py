@@ -53,7 +53,7 @@ from engine.identity.views import (
     ApiClientView,
     AuditEntry,
     DepartmentView,
-    ImportResult,
+    UserImportResult,
     InstitutionView,
     UserView,
 )
@@ -66,7 +66,7 @@ __all__ = [
     "DbNonceStore",
     "DbPolicyAdapter",
     "DepartmentView",
-    "ImportResult",
+    "UserImportResult",
     "InstitutionView",
     "LoginRefused",
     "LoginResult",

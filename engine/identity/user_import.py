@@ -15,7 +15,7 @@ from engine.identity._common import now, record, record_now, require_reason
 from engine.identity.policy import add_rules, authorizer, bump_version, decide, loaded_authorizer
 from engine.identity.roles import check_assignment
 from engine.identity.users import UserFields, apply_sensitive, field_errors
-from engine.identity.views import ImportResult
+from engine.identity.views import UserImportResult
 from engine.models import Department, Institution, User
 from engine.subject import Subject
 
@@ -121,7 +121,7 @@ def _row_errors(
     return [e for e in errors if e.pointer != "/institution"]
 
 
-def import_users_csv(ctx: EngineContext, subject: Subject, content: bytes, *, reason: str) -> ImportResult:
+def import_users_csv(ctx: EngineContext, subject: Subject, content: bytes, *, reason: str) -> UserImportResult:
     """Create users (and their roles) from a UTF-8 CSV; all rows or none.
 
     Columns: ``username, employee_no, display_name, institution`` (required), ``department`` (code),
@@ -137,7 +137,7 @@ def import_users_csv(ctx: EngineContext, subject: Subject, content: bytes, *, re
     rows = _parse(content)
     authorizer(ctx)  # refresh before the transaction
 
-    def tx(session: Session) -> ImportResult:
+    def tx(session: Session) -> UserImportResult:
         seen: dict[str, set[str]] = {"username": set(), "employee_no": set()}
         errors = [
             e for n, row in enumerate(rows, 1) for e in _row_errors(ctx, session, subject, n, row, seen)
@@ -196,7 +196,7 @@ def import_users_csv(ctx: EngineContext, subject: Subject, content: bytes, *, re
             reason=reason,
             details={"count": len(created), "usernames": created[:200], "role_assignments": added},
         )
-        return ImportResult(created=created, assignments=added)
+        return UserImportResult(created=created, assignments=added)
 
     try:
         result = ctx.db.run(tx)

@@ -112,7 +112,7 @@ class ApiClientSecret:
 
 
 @dataclass(frozen=True)
-class ImportResult:
+class UserImportResult:
     created: list[str]
     assignments: int
 

@@ -106,9 +106,10 @@ def start(folder: Path, port: int | None = None) -> tuple[ServerThread, str, Eng
     port = port or free_port()
     thread = ServerThread(app, port)
     thread.start()
-    for _ in range(100):
-        if thread.server.started:
-            break
+    deadline = time.monotonic() + 60  # a loaded CI machine can take a while
+    while not thread.server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the test server did not start within 60 s")
         time.sleep(0.05)
     return thread, f"http://127.0.0.1:{port}", ctx
 

@@ -66,13 +66,16 @@ def real_server(tmp_path_factory):
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(150):
+        deadline = time.monotonic() + 180  # start-up migrates and seeds; slow on a loaded CI machine
+        while True:
             try:
-                urllib.request.urlopen(url + "/healthz", timeout=1)
+                urllib.request.urlopen(url + "/healthz", timeout=2)
                 break
             except OSError:
                 if proc.poll() is not None:
                     pytest.fail(f"server exited: {proc.stdout.read()}")
+                if time.monotonic() > deadline:
+                    pytest.fail("server did not answer /healthz within 180 s")
                 time.sleep(0.2)
         yield url
     finally:

@@ -60,3 +60,9 @@ def test_api_imports_only_the_public_engine():
         for node in ast.walk(ast.parse(path.read_text("utf-8"))):
             if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("engine"):
                 assert node.module in allowed, f"{path.relative_to(ROOT)} imports {node.module}"
+
+
+def test_public_names_are_unique():
+    """Two packages exporting one name would silently shadow each other in engine/__init__.py."""
+    duplicated = sorted({n for n in engine.__all__ if engine.__all__.count(n) > 1})
+    assert duplicated == []
