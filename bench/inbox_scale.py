@@ -25,9 +25,8 @@ import uuid
 from datetime import timedelta
 
 import psycopg
+from _http import fresh_pg, load
 from sqlalchemy import func, select
-
-from _http import PG_ADMIN, fresh_pg, load
 
 import engine  # noqa: E402
 from engine.config import PROJECT_ROOT  # noqa: E402

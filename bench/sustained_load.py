@@ -22,7 +22,6 @@ import time
 from collections import defaultdict
 
 import httpx
-
 from _http import Server, five_step_for, fresh_pg, load, login, pct, prepare, summary
 
 USER, KEY = "zhangwei", "five_step_http"

@@ -18,7 +18,6 @@ import tempfile
 import time
 
 import httpx
-
 from _http import Server, five_step_for, fresh_pg, load, login, pct, prepare
 
 USER = "zhangwei"
