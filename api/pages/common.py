@@ -20,7 +20,10 @@ from engine.errors import EngineError
 
 F = TypeVar("F", bound=Callable[..., Any])
 FLASHES = {"completed": "success", "started": "success", "saved": "success", "password_changed": "success",
-           "logged_out": "info", "done": "success"}
+           "logged_out": "info", "done": "success", "marked_read": "success"}
+FLASHES.update({f"op_{name}": "success" for name in (
+    "claim", "unclaim", "send_back", "transfer", "delegate", "add_signer", "urge", "cc", "comment", "attach")})
+FLASHES["op_no_file"] = "error"
 # Pages a session with a pending password change may still open.
 PASSWORD_CHANGE_PAGES = frozenset({"/password", "/logout"})
 
