@@ -25,10 +25,14 @@ DYNAMIC = {
                       "invalid", "required"],
     "op": ["claim", "unclaim", "send_back", "transfer", "delegate", "add_signer", "urge", "cc", "comment",
            "attach"],
+    "admin": ["security"],
+    "admin.action": [],
+    "admin.incident": [],
     "op.position": [],
     "op.user": [],
 }
-DYNAMIC_UNDERSCORE = {"op.position_": ["before", "after", "countersign"], "op.user_": ["username", "usernames"]}
+DYNAMIC_UNDERSCORE = {"admin.action_": ["unlock", "reset_password", "deactivate", "activate"],
+                      "admin.incident_": ["retry", "skip"],"op.position_": ["before", "after", "countersign"], "op.user_": ["username", "usernames"]}
 
 
 def _used_keys() -> set[str]:
