@@ -1,7 +1,7 @@
 """Server-rendered staff pages (Jinja2). Every handler calls the engine's public functions only."""
 from fastapi import APIRouter
 
-from api.pages import account, admin, inbox, notices, operations, instances, start, stats, tasks
+from api.pages import account, admin, inbox, instances, notices, operations, start, stats, tasks
 
 router = APIRouter(include_in_schema=False)
 for _module in (account, admin, inbox, notices, operations, tasks, start, instances, stats):

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -34,8 +34,8 @@ def _minutes_left(until: Any) -> int:
     if not isinstance(until, datetime):
         return 0
     if until.tzinfo is None:
-        until = until.replace(tzinfo=timezone.utc)
-    return max(1, math.ceil((until - datetime.now(timezone.utc)).total_seconds() / 60))
+        until = until.replace(tzinfo=UTC)
+    return max(1, math.ceil((until - datetime.now(UTC)).total_seconds() / 60))
 
 
 def _refusal(exc: AuthenticationFailed) -> dict[str, Any]:

@@ -23,7 +23,6 @@ FLASHES = {"completed": "success", "started": "success", "saved": "success", "pa
            "logged_out": "info", "done": "success", "marked_read": "success"}
 FLASHES.update({f"op_{name}": "success" for name in (
     "claim", "unclaim", "send_back", "transfer", "delegate", "add_signer", "urge", "cc", "comment", "attach")})
-FLASHES["op_no_file"] = "error"
 # Pages a session with a pending password change may still open.
 PASSWORD_CHANGE_PAGES = frozenset({"/password", "/logout"})
 

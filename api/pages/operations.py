@@ -10,7 +10,7 @@ from fastapi.responses import Response
 import engine
 from api.pages.common import PageCtx, PageSubject, html_errors, redirect
 from engine import Subject, TaskDetail
-from engine.errors import NotFound
+from engine.errors import FieldError, NotFound, ValidationFailed
 
 router = APIRouter(include_in_schema=False)
 POSITIONS = ("before", "after", "countersign")
@@ -57,6 +57,17 @@ def _users(value: str) -> list[str]:
 async def operate(task_id: str, name: str, request: Request, ctx: PageCtx, subject: PageSubject) -> Response:
     form = await request.form()
     task = engine.get_task(ctx, task_id, subject).task
+    if name in ("comment", "attach"):
+        await _share(ctx, subject, task_id, task.instance_id, name, form)
+    else:
+        _command(ctx, subject, task_id, task.instance_id, name, form)
+    if name in LEAVES_TASK:
+        return redirect(f"/inbox?tab=todo&flash=op_{name}")
+    return redirect(f"/tasks/{task_id}?flash=op_{name}")
+
+
+def _command(ctx: engine.EngineContext, subject: Subject, task_id: str, instance_id: str, name: str,
+             form: Any) -> None:
     reason = _text(form, "reason")
     if name == "claim":
         engine.claim_task(ctx, task_id, subject, reason=reason)
@@ -73,19 +84,20 @@ async def operate(task_id: str, name: str, request: Request, ctx: PageCtx, subje
         engine.add_signer(ctx, task_id, subject, _text(form, "username", 100),
                           position=position if position in POSITIONS else "after", reason=reason)
     elif name == "urge":
-        engine.urge(ctx, task.instance_id, subject, reason=reason)
+        engine.urge(ctx, instance_id, subject, reason=reason)
     elif name == "cc":
-        engine.cc(ctx, task.instance_id, subject, _users(_text(form, "usernames", 1000)), reason=reason)
-    elif name == "comment":
-        engine.add_comment(ctx, task.instance_id, subject, _text(form, "body"), task_id=task_id)
-    elif name == "attach":
-        upload = form.get("file")
-        if upload is None or not hasattr(upload, "read"):
-            return redirect(f"/tasks/{task_id}?flash=op_no_file")
-        engine.add_attachment(ctx, task.instance_id, subject, upload.filename or "file",
-                              await upload.read(), task_id=task_id)
+        engine.cc(ctx, instance_id, subject, _users(_text(form, "usernames", 1000)), reason=reason)
     else:
         raise NotFound("没有这个操作。")
-    if name in LEAVES_TASK:
-        return redirect(f"/inbox?tab=todo&flash=op_{name}")
-    return redirect(f"/tasks/{task_id}?flash=op_{name}")
+
+
+async def _share(ctx: engine.EngineContext, subject: Subject, task_id: str, instance_id: str, name: str,
+                 form: Any) -> None:
+    if name == "comment":
+        engine.add_comment(ctx, instance_id, subject, _text(form, "body"), task_id=task_id)
+        return
+    upload = form.get("file")
+    if upload is None or not hasattr(upload, "read"):
+        raise ValidationFailed("请选择要上传的文件。", [FieldError("/file", "请选择要上传的文件。", "required")])
+    engine.add_attachment(ctx, instance_id, subject, upload.filename or "file", await upload.read(),
+                          task_id=task_id)

@@ -8,8 +8,8 @@ from fastapi.responses import HTMLResponse, Response
 
 import engine
 from api.forms_render import parse_form_submission, render_form_html
-from api.pages.operations import offered, send_back_targets
 from api.pages.common import PageCtx, PageSubject, html_errors, lang_of, redirect, render
+from api.pages.operations import offered, send_back_targets
 from engine import Subject, TaskDetail
 from engine.errors import EngineError, ValidationFailed
 

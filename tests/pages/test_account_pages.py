@@ -4,30 +4,14 @@ from __future__ import annotations
 import base64
 import re
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
-import engine
 from api.auth import PlatformAuthenticator
 from api.main import create_app
 from engine.models import User
 from engine.security import totp
-from tests.engine.identity.conftest import PASSWORD, prepare
-
-
-@pytest.fixture
-def demo_ctx(real_ctx):
-    prepare(real_ctx)
-    engine.load_demo_identity(real_ctx)
-    return real_ctx
-
-
-@pytest.fixture
-def web(demo_ctx):
-    app = create_app(demo_ctx, authenticate=PlatformAuthenticator())
-    with TestClient(app, follow_redirects=False, client=("10.8.1.3", 50000)) as c:
-        yield c
+from tests.engine.identity.conftest import PASSWORD
 
 
 def csrf_of(html: str) -> str:
@@ -119,9 +103,10 @@ def test_forms_need_csrf_and_logout_ends_session(web):
 
 
 def test_totp_enrolment_for_admin_outside_development(demo_ctx):
+    key = base64.b64encode(b"k" * 32).decode()
     demo_ctx.settings = demo_ctx.settings.model_copy(update={"environment": "staging",
                                                              "secret_key": "x" * 40,
-                                                             "field_encryption_key": base64.b64encode(b"k" * 32).decode()})
+                                                             "field_encryption_key": key})
     app = create_app(demo_ctx, authenticate=PlatformAuthenticator())
     with TestClient(app, follow_redirects=False, base_url="https://testserver") as web:
         r = page_login(web, "shenji_admin")
@@ -130,11 +115,13 @@ def test_totp_enrolment_for_admin_outside_development(demo_ctx):
         started = web.post("/login/totp/enroll", data={"csrf_token": csrf_of(page.text), "next": "/inbox"})
         secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', started.text).group(1)
         assert "otpauth://" in started.text
-        done = web.post("/login/totp/confirm", data={"csrf_token": csrf_of(started.text),
-                                                     "totp_code": totp.code_at(secret, totp.time_step(demo_ctx.clock.now())), "next": "/inbox"})
+        code = totp.code_at(secret, totp.time_step(demo_ctx.clock.now()))
+        done = web.post("/login/totp/confirm", data={"csrf_token": csrf_of(started.text), "totp_code": code,
+                                                     "next": "/inbox"})
         assert done.status_code == 303 and done.headers["location"] == "/inbox"
         web.cookies.clear()
         again = page_login(web, "shenji_admin")
         assert again.status_code == 200 and 'name="totp_code"' in again.text
-        wrong = web.post("/login", data={"identifier": "shenji_admin", "password": PASSWORD, "totp_code": "000000"})
+        wrong = web.post("/login", data={"identifier": "shenji_admin", "password": PASSWORD,
+                                         "totp_code": "000000"})
         assert wrong.status_code == 401 and 'id="totp-error"' in wrong.text

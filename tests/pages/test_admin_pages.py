@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from tests.pages.test_account_pages import csrf_of, demo_ctx, page_login, web  # noqa: F401 - fixtures
+from tests.pages.test_account_pages import csrf_of, page_login
 
 
 def test_staff_get_403_pages_on_admin_pages(web):

@@ -44,7 +44,8 @@ def test_claim_comment_add_signer_urge_cc_attach(client):
     r = op(client, task_id, "urge", user="nurse_li", reason="急")
     assert r.status_code == 303 and r.headers["location"].endswith("flash=op_urge"), r.text
     upload = client.post(f"/tasks/{task_id}/op/attach", data={"csrf_token": "csrf-dr_wang"},
-                         files={"file": ("note.pdf", b"%PDF-1.4\n1 0 obj\n%%EOF\n", "application/pdf")}, headers=as_user("dr_wang"))
+                         files={"file": ("note.pdf", b"%PDF-1.4\n1 0 obj\n%%EOF\n", "application/pdf")},
+                         headers=as_user("dr_wang"))
     assert upload.status_code == 303, upload.text
     assert "note.pdf" in client.get(f"/tasks/{task_id}", headers=as_user("dr_wang")).text
     r = op(client, task_id, "add_signer", username="med_zhao", position="after", reason="请医务处会签")
