@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
+import re
 from urllib.parse import parse_qs
 
 from fastapi import FastAPI, Request, Response
@@ -20,6 +21,9 @@ from engine.errors import PermissionDenied
 
 COOKIE = "hwf_session"
 CSRF_HEADER = "x-csrf-token"
+# The csrf_token part of a multipart form (page uploads); the token itself is URL-safe ASCII.
+MULTIPART_CSRF = re.compile(rb'Content-Disposition: form-data; name="csrf_token"\r\n\r\n([A-Za-z0-9_\-.~]{1,200})\r\n',
+                            re.IGNORECASE)
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # No session exists yet on these, so there is nothing to forge (SameSite=Lax covers the cookie).
 CSRF_EXEMPT = frozenset({"/api/auth/login", "/api/auth/sso"})
@@ -61,6 +65,9 @@ async def _sent_csrf(request: Request) -> str:
     if not sent and request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
         form = parse_qs((await request.body()).decode("utf-8", "replace"))
         sent = (form.get("csrf_token") or [""])[0]
+    elif not sent and request.headers.get("content-type", "").startswith("multipart/form-data"):
+        found = MULTIPART_CSRF.search(await request.body())
+        sent = found.group(1).decode("ascii", "replace") if found else ""
     return sent
 
 

@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api.auth import install_denial_audit
 from api.errors import install_error_handlers, status_for
+from api.pages import router as pages_router
 from api.routes import (
     admin,
     audit,
@@ -27,7 +28,6 @@ from api.routes import (
     tasks,
     webhooks,
 )
-from api.pages import router as pages_router
 from engine import EngineContext, Subject, open_engine
 from engine.errors import EngineError
 

@@ -19,15 +19,24 @@ from engine import EngineContext, Subject
 from engine.errors import EngineError
 
 F = TypeVar("F", bound=Callable[..., Any])
-FLASHES = {"completed": "success", "started": "success", "saved": "success"}
+FLASHES = {"completed": "success", "started": "success", "saved": "success", "password_changed": "success",
+           "logged_out": "info", "done": "success", "marked_read": "success"}
+FLASHES.update({f"op_{name}": "success" for name in (
+    "claim", "unclaim", "send_back", "transfer", "delegate", "add_signer", "urge", "cc", "comment", "attach")})
+# Pages a session with a pending password change may still open.
+PASSWORD_CHANGE_PAGES = frozenset({"/password", "/logout"})
 
 
 def page_subject(request: Request) -> Subject:
     """The signed-in subject; anonymous visitors are sent to the login page (303 + Location)."""
     subject = getattr(request.state, "subject", None)
+    target = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""), safe="")
     if subject is None:
-        target = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""), safe="")
-        raise HTTPException(status_code=303, headers={"Location": f"/login?next={target}"})
+        expired = "expired=1&" if getattr(request.state, "auth_failure", "") == "session_expired" else ""
+        raise HTTPException(status_code=303, headers={"Location": f"/login?{expired}next={target}"})
+    info = getattr(request.state, "session", None)
+    if info is not None and info.must_change_password and request.url.path not in PASSWORD_CHANGE_PAGES:
+        raise HTTPException(status_code=303, headers={"Location": f"/password?next={target}"})
     return subject
 
 

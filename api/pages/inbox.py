@@ -71,9 +71,3 @@ def switch_language(code: str, next: str | None = None) -> RedirectResponse:  # 
     if code in LOCALES:
         remember_lang(response, code)
     return response
-
-
-@router.get("/notifications", response_class=HTMLResponse)
-def notifications(request: Request, subject: PageSubject) -> HTMLResponse:
-    """Placeholder of the notification centre: the approval-operations work fills it (/api/notifications)."""
-    return render(request, "notifications.html", nav_active="notifications")

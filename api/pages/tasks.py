@@ -9,8 +9,9 @@ from fastapi.responses import HTMLResponse, Response
 import engine
 from api.forms_render import parse_form_submission, render_form_html
 from api.pages.common import PageCtx, PageSubject, html_errors, lang_of, redirect, render
+from api.pages.operations import offered, send_back_targets
 from engine import Subject, TaskDetail
-from engine.errors import ValidationFailed
+from engine.errors import EngineError, ValidationFailed
 
 router = APIRouter(include_in_schema=False)
 OUTCOME_FIELD = "outcome"
@@ -32,7 +33,17 @@ def _page(request: Request, detail: TaskDetail, subject: Subject, *, data: dict[
                                     for p in (schema.get("properties") or {}).values()))
     return render(request, "task.html", status_code=status_code, detail=detail, task=detail.task,
                   actions=actions, form_html=form_html, has_outcome_field=has_outcome_field,
-                  has_files=has_files, has_errors=bool(errors), nav_active="todo")
+                  has_files=has_files, has_errors=bool(errors), nav_active="todo",
+                  ops=offered(subject, detail, actions), targets=send_back_targets(detail),
+                  comments=_safe(engine.list_comments, request, detail),
+                  attachments=_safe(engine.list_attachments, request, detail))
+
+
+def _safe(lister: Any, request: Request, detail: TaskDetail) -> list[Any]:
+    try:
+        return lister(request.app.state.ctx, detail.task.instance_id, request.state.subject)
+    except EngineError:
+        return []
 
 
 @router.get("/tasks/{task_id}", response_class=HTMLResponse)

@@ -4,6 +4,8 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
+import engine
+from api.auth import PlatformAuthenticator
 from api.main import create_app
 from engine import EngineContext, Settings, Subject, deploy, deploy_directory
 from engine.config import PROJECT_ROOT
@@ -63,3 +65,21 @@ def as_user(name: str) -> dict[str, str]:
 LEAVE = {"applicant_name": "李护士", "employee_no": "N001", "department": "内科", "staff_type": "nurse",
          "leave_type": "annual", "start_date": "2026-02-01", "end_date": "2026-02-02", "days": "2",
          "reason": "休假", "_institution": "h1"}
+
+
+@pytest.fixture
+def demo_ctx(real_ctx):
+    """The demo district's users (password Demo@2026hosp) on the page-test database."""
+    from tests.engine.identity.conftest import prepare
+
+    prepare(real_ctx)
+    engine.load_demo_identity(real_ctx)
+    return real_ctx
+
+
+@pytest.fixture
+def web(demo_ctx):
+    """A browser-like client with the real PlatformAuthenticator (cookie session + CSRF)."""
+    app = create_app(demo_ctx, authenticate=PlatformAuthenticator())
+    with TestClient(app, follow_redirects=False, client=("10.8.1.3", 50000)) as c:
+        yield c

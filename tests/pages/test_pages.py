@@ -78,7 +78,7 @@ def test_task_page_shows_no_actions_to_readers_and_refuses_outsiders(client):
     _start_leave(client)
     task_id = _first_task(client, "dr_wang")
     reader = client.get(f"/tasks/{task_id}", headers=as_user("nurse_li")).text  # the initiator may read
-    assert "当前无权办理" in reader and 'type="submit"' not in reader
+    assert "当前无权办理" in reader and 'name="_outcome"' not in reader and "/op/transfer" not in reader
     assert client.get(f"/tasks/{task_id}", headers=as_user("outsider")).status_code == 403
     refused = client.post(f"/tasks/{task_id}", data={"outcome": "approve"}, headers=as_user("nurse_li"))
     assert refused.status_code == 403
