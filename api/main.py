@@ -25,6 +25,7 @@ from api.routes import (
     notifications,
     operations,
     tasks,
+    v1,
     webhooks,
 )
 from api.pages import router as pages_router
@@ -90,4 +91,5 @@ def create_app(ctx: EngineContext | None = None, authenticate: Authenticator | N
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     app.include_router(designer.router)
     app.include_router(designer.pages)
+    app.include_router(v1.router); app.include_router(v1.admin)  # noqa: E702 - external API v1 + announcements
     return app

@@ -233,3 +233,16 @@ __all__ += [  # designer
     "save_form",
     "validate_design",
 ]
+
+# ---- external API v1 and portal interface (issue 8) ----
+from engine.announcements import (  # noqa: E402
+    AnnouncementView,
+    PortalTodo,
+    announcements_for,
+    create_announcement,
+    portal_todos,
+)
+from engine.instances import cancel_instance, find_by_idempotency_key  # noqa: E402
+
+__all__ += ["AnnouncementView", "PortalTodo", "announcements_for", "cancel_instance", "create_announcement",
+            "find_by_idempotency_key", "portal_todos"]
