@@ -13,9 +13,9 @@ from engine import audit
 from engine.context import EngineContext
 from engine.errors import FieldError, NotFound, ValidationFailed
 from engine.identity.policy import authorizer, build_subject, require
+from engine.inbox import visible_tasks
 from engine.models import Announcement, Department, HumanTask, User
 from engine.subject import Subject
-from engine.inbox import visible_tasks
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, given, settings
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
 
 import engine
 from api.auth import PlatformAuthenticator

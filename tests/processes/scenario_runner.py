@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from SpiffWorkflow.util.task import TaskState
 from lxml import etree
+from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
 import engine
@@ -189,7 +189,7 @@ class Run:
         try:
             due = [j for j in self._due(True) if j.payload.get("connector") == topic
                    and (task is None or self._node_of(j.payload.get("task_id")) in (task, None))]
-            assert due, f"no connector call due for {topic}; due: {[j.payload.get('connector') for j in self._due(True)]}"
+            assert due, f"no connector call due for {topic}; due: {[j.payload.get('connector') for j in self._due(True)]}"  # noqa: E501
             outcome = run_job_by_id(self.ctx, due[0].id, "scenario")
             assert outcome == "done", f"connector {topic} job: {outcome}"
         finally:

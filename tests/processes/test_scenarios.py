@@ -14,8 +14,8 @@ from tests.processes.scenario_runner import PROCESSES, ROOT, all_scenarios, run_
 
 SCENARIOS = all_scenarios()
 # Scenarios that cannot run as written, with the precise reason (none hidden by skip).
-EBG = 'engine gap: the catch events behind an eventBasedGateway ({what}) get no MessageWait row and no timer job (observed: message delivered with the business key is buffered; no pending timer job), so the path after the gateway cannot be reached through deliver_message/fire_timer'
-DENIED = 'complete_task refuses a subject holding every candidate role of the step (AccessDenied: complete); the step needs a specific user (initiator/assignee or separation of duties) that the scenario file does not name'
+EBG = 'engine gap: the catch events behind an eventBasedGateway ({what}) get no MessageWait row and no timer job (observed: message delivered with the business key is buffered; no pending timer job), so the path after the gateway cannot be reached through deliver_message/fire_timer'  # noqa: E501
+DENIED = 'complete_task refuses a subject holding every candidate role of the step (AccessDenied: complete); the step needs a specific user (initiator/assignee or separation of duties) that the scenario file does not name'  # noqa: E501
 XFAIL: dict[str, str] = {
     "day_surgery[1]": EBG.format(what="message bed_available"),
     "day_surgery[2]": EBG.format(what="timer timer_bed_recheck"),
@@ -40,7 +40,7 @@ XFAIL: dict[str, str] = {
     "refund[1]": EBG.format(what="message his_settlement_result / timer timer_his_timeout"),
     "refund[2]": EBG.format(what="message his_settlement_result / timer timer_his_timeout"),
     "refund[3]": EBG.format(what="message his_settlement_result / timer timer_his_timeout"),
-    "referral[3]": "countersign: expert_consultation opens one task per expert (2 open) but the scenario completes it once and then expects arrange_admission; the file needs one complete step per expert",
+    "referral[3]": "countersign: expert_consultation opens one task per expert (2 open) but the scenario completes it once and then expects arrange_admission; the file needs one complete step per expert",  # noqa: E501
 }
 
 
