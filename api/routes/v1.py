@@ -28,11 +28,18 @@ from api.schemas.v1 import (
     WebhookIn,
     WebhookOut,
 )
-from engine.announcements import announcements_for, create_announcement, portal_todos
+from engine import (
+    InstanceView,
+    announcements_for,
+    authorizer,
+    cancel_instance,
+    create_announcement,
+    find_by_idempotency_key,
+    policy_allows,
+    portal_todos,
+)
+from engine import require_permission as require
 from engine.errors import AuthenticationFailed, NotFound
-from engine.identity.policy import authorizer, decide, require
-from engine.instances import cancel_instance, find_by_idempotency_key
-from engine.views import InstanceView
 
 router = APIRouter(prefix="/api/v1", responses=ERRORS)
 CLIENT = "client:"
@@ -119,7 +126,7 @@ def list_instances(ctx: Ctx, subject: CurrentSubject,
     items = []
     for view in engine.find_instances(ctx, business_key=business_key, process_key=process_key):
         if not (view.initiator.startswith(client.username)
-                or decide(authz, client, view.institution, f"process:{view.process_key}", "start")):
+                or policy_allows(authz, client, view.institution, f"process:{view.process_key}", "start")):
             continue
         items.append(_v1(engine.get_instance(ctx, view.id)))
     return InstanceList(items=items)
