@@ -26,6 +26,7 @@ from api.routes import (
     notifications,
     operations,
     tasks,
+    v1,
     webhooks,
 )
 from engine import EngineContext, Subject, open_engine
@@ -90,4 +91,5 @@ def create_app(ctx: EngineContext | None = None, authenticate: Authenticator | N
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     app.include_router(designer.router)
     app.include_router(designer.pages)
+    app.include_router(v1.router); app.include_router(v1.admin)  # noqa: E702 - external API v1 + announcements
     return app

@@ -162,3 +162,18 @@ from engine.identity import __all__ as _identity_all  # noqa: E402
 __all__ += _identity_all
 
 __all__ += _designer_all
+
+# ---- external API v1 and portal interface (issue 8) ----
+from engine.announcements import (  # noqa: E402
+    AnnouncementView,
+    PortalTodo,
+    announcements_for,
+    create_announcement,
+    portal_todos,
+)
+from engine.identity.policy import decide as policy_allows  # noqa: E402
+from engine.identity.policy import require as require_permission  # noqa: E402
+from engine.instances import cancel_instance, find_by_idempotency_key  # noqa: E402
+
+__all__ += ["AnnouncementView", "PortalTodo", "announcements_for", "cancel_instance", "create_announcement",
+            "find_by_idempotency_key", "policy_allows", "portal_todos", "require_permission"]

@@ -152,3 +152,60 @@ def find_instances(ctx: EngineContext, *, business_key: str | None = None, proce
         if process_key:
             query = query.where(Instance.process_key == process_key)
         return [_view(session, i) for i in session.scalars(query).all()]
+
+
+def cancel_instance(ctx: EngineContext, instance_id: str, *, actor: str, reason: str) -> InstanceView:
+    """Cancel a running instance in one transaction: open/waiting tasks and pending jobs are cancelled,
+    message waits dropped, the instance marked ``cancelled`` and ``instance.cancel`` audited.
+
+    Raises:
+        NotFound: no such instance.
+        Conflict: the instance already ended (completed or cancelled).
+        ValidationFailed: no reason given.
+    """
+    from sqlalchemy import delete
+
+    from engine.errors import Conflict, FieldError, ValidationFailed
+    from engine.models import Job, MessageWait
+    from engine.models import human_task as ht
+    from engine.models import job as jobs
+
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed("请填写取消原因 (a reason is required)",
+                               [FieldError("/reason", "取消原因必填 (reason is required)", "required")])
+
+    def command(session: Session) -> InstanceView:
+        instance = session.get(Instance, instance_id)
+        if instance is None:
+            raise NotFound("流程实例不存在 (instance not found)", instance_id=instance_id)
+        if instance.status in (inst.COMPLETED, inst.CANCELLED):
+            raise Conflict("流程已结束，不能取消 (instance already ended)", instance_id=instance_id,
+                           status=instance.status)
+        now = ctx.clock.now()
+        tasks = session.scalars(select(HumanTask).where(
+            HumanTask.instance_id == instance_id, HumanTask.state.in_([ht.OPEN, "waiting"]))).all()
+        for task in tasks:
+            task.state = ht.CANCELLED
+            task.completed_at = now
+        pending = session.scalars(select(Job).where(
+            Job.instance_id == instance_id, Job.status.in_([jobs.PENDING, jobs.RUNNING]))).all()
+        for job in pending:
+            job.status, job.finished_at = jobs.CANCELLED, now
+        session.execute(delete(MessageWait).where(MessageWait.instance_id == instance_id))
+        instance.status, instance.ended_at, instance.updated_at = inst.CANCELLED, now, now
+        session.flush()
+        audit.append(session, actor=actor, action="instance.cancel", at=now, instance_id=instance.id,
+                     reason=reason, lock=ctx.db.advisory_lock,
+                     details={"reason": reason, "cancelled_tasks": [t.id for t in tasks],
+                              "cancelled_jobs": [j.id for j in pending]})
+        return _view(session, instance, history=True)
+
+    return ctx.db.run(command, retries=ctx.settings.command_retries)
+
+
+def find_by_idempotency_key(ctx: EngineContext, process_key: str, idempotency_key: str) -> InstanceView | None:
+    """The instance an earlier start with this idempotency key created, if any (API replays answer 200)."""
+    with ctx.db.unit_of_work() as session:
+        found = _existing(session, process_key, idempotency_key)
+        return _view(session, found) if found is not None else None

@@ -33,3 +33,7 @@ __all__ = [
     "UserSession",
     "FormDraft", "ProcessDraft",
 ]
+
+from engine.models.announcement import Announcement  # noqa: E402
+
+__all__ += ["Announcement"]
