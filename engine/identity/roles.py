@@ -7,7 +7,7 @@ themselves, and one person never holds two of sys_admin / security_admin / audit
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -100,27 +100,14 @@ def assign_role(
     reason = require_reason(reason)
     require(ctx, subject, institution, "identity", "admin", command="assign_role", role=role)
 
-    def tx(session: Session) -> bool:
+    def change(session: Session) -> bool:
         _user(session, username)
         errors = check_assignment(ctx, session, subject.username, username, role, institution)
         if errors:
             raise ValidationFailed("角色分配不允许。", errors)
-        if not add_rules(session, "g", [[username, role, institution]]):
-            return False
-        bump_version(ctx, session)
-        record(
-            ctx,
-            session,
-            actor=subject.username,
-            action="role.assigned",
-            reason=reason,
-            details={"username": username, "role": role, "institution": institution},
-        )
-        return True
+        return add_rules(session, "g", [[username, role, institution]])
 
-    changed = ctx.db.run(tx)
-    authorizer(ctx, force=True)
-    return changed
+    return _change_assignment(ctx, subject, change, "role.assigned", username, role, institution, reason)
 
 
 def revoke_role(
@@ -134,18 +121,22 @@ def revoke_role(
             "角色分配不允许。", [FieldError("/role", "不能给自己分配或撤销角色。", "self_assignment")]
         )
 
+    def change(session: Session) -> bool:
+        return remove_rules(session, "g", [[username, role, institution]])
+
+    return _change_assignment(ctx, subject, change, "role.revoked", username, role, institution, reason)
+
+
+def _change_assignment(ctx: EngineContext, subject: Subject, change: Callable[[Session], bool], action: str,
+                       username: str, role: str, institution: str, reason: str) -> bool:
+    """One transaction: the rule change, the policy-version bump and the audit record; then reload."""
+
     def tx(session: Session) -> bool:
-        if not remove_rules(session, "g", [[username, role, institution]]):
+        if not change(session):
             return False
         bump_version(ctx, session)
-        record(
-            ctx,
-            session,
-            actor=subject.username,
-            action="role.revoked",
-            reason=reason,
-            details={"username": username, "role": role, "institution": institution},
-        )
+        record(ctx, session, actor=subject.username, action=action, reason=reason,
+               details={"username": username, "role": role, "institution": institution})
         return True
 
     changed = ctx.db.run(tx)
