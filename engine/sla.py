@@ -15,9 +15,11 @@ from sqlalchemy.orm import Session
 
 from engine import audit
 from engine.context import EngineContext
+from engine.errors import NotFound
 from engine.jobs.queue import enqueue, job_handler
 from engine.models import Definition, HumanTask, Instance, Job, TaskCandidate, TaskSla
 from engine.models import human_task as ht
+from engine.operations._common import load_task
 from engine.timers import aware
 from engine.views import TaskView
 
@@ -73,14 +75,15 @@ def escalate_task(ctx: EngineContext, task_id: str) -> str | None:
         What was done, or None when the task is closed, not yet due, or already escalated.
     """
     def command(session: Session) -> str | None:
-        task = session.get(HumanTask, task_id)
+        try:
+            task, instance, definition = load_task(session, task_id)
+        except NotFound:
+            return None
         now = ctx.clock.now()
-        if task is None or task.state != ht.OPEN or not task.due_at or aware(task.due_at) > now:
+        if task.state != ht.OPEN or not task.due_at or aware(task.due_at) > now:
             return None
         if session.get(TaskSla, task.id) is not None:
             return None
-        instance = session.get(Instance, task.instance_id)
-        definition = session.get(Definition, instance.definition_id)
         action = (definition.steps.get(task.node_id, {}).get("extensions", {}) or {}).get("escalation") or ""
         row = TaskSla(task_id=task.id, instance_id=instance.id, overdue=True, overdue_at=now, escalation=action)
         session.add(row)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from engine import audit
 from engine.bpmn.runtime import ReadyStep
 from engine.context import EngineContext
-from engine.errors import Conflict, FieldError, NotFound, ValidationFailed
+from engine.errors import Conflict, FieldError, ValidationFailed
 from engine.forms import Form, StepPermissions, accept_submission, visible_data, visible_schema
 from engine.human_tasks import close_task
 from engine.inbox import visible_tasks
@@ -18,6 +18,7 @@ from engine.instances import _view, apply_workflow
 from engine.models import Definition, HumanTask, Instance
 from engine.models import human_task as ht
 from engine.models import instance as inst
+from engine.operations._common import load_task
 from engine.operations.voting import intercept
 from engine.permissions import authorize, run_command
 from engine.subject import Subject
@@ -53,15 +54,6 @@ def list_tasks(ctx: EngineContext, subject: Subject, *, state: str = ht.OPEN, li
         return [TaskView.of(t) for t in session.scalars(query.limit(limit).offset(offset)).all()]
 
 
-def _load(ctx: EngineContext, session: Session, task_id: str) -> tuple[HumanTask, Instance, Definition]:
-    task = session.get(HumanTask, task_id)
-    if task is None:
-        raise NotFound("任务不存在 (task not found)", task_id=task_id)
-    instance = session.get(Instance, task.instance_id)
-    definition = session.get(Definition, instance.definition_id)
-    return task, instance, definition
-
-
 def _form(definition: Definition, key: str | None) -> Form | None:
     if not key or key not in definition.forms:
         return None
@@ -81,7 +73,7 @@ def _step(ctx: EngineContext, instance: Instance, definition: Definition, task: 
 def get_task(ctx: EngineContext, task_id: str, subject: Subject) -> TaskDetail:
     """A task as the subject may see it (hidden fields removed server-side)."""
     def command(session: Session) -> TaskDetail:
-        task, instance, definition = _load(ctx, session, task_id)
+        task, instance, definition = load_task(session, task_id)
         authorize(ctx, session, subject, "read", task=task, instance=instance)
         form = _form(definition, task.form_key)
         extensions = definition.steps.get(task.node_id, {}).get("extensions", {})
@@ -126,7 +118,7 @@ def complete_task(
         submitted["outcome"] = outcome
 
     def command(session: Session) -> CompleteResult:
-        task, instance, definition = _load(ctx, session, task_id)
+        task, instance, definition = load_task(session, task_id)
         if task.state != ht.OPEN or instance.status != inst.RUNNING:
             raise Conflict("任务已处理 (task already handled)", task_id=task_id, state=task.state)
         authorize(ctx, session, subject, "complete", task=task, instance=instance)

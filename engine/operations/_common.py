@@ -1,9 +1,9 @@
 """Helpers shared by the operation commands: loading, restoring, auditing."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import audit
@@ -15,18 +15,26 @@ from engine.models import instance as inst
 from engine.subject import Subject
 
 
-@dataclass
-class Loaded:
+class Loaded(NamedTuple):
     task: HumanTask | None
     instance: Instance
     definition: Definition
 
 
 def load_task(session: Session, task_id: str) -> Loaded:
-    task = session.get(HumanTask, task_id)
-    if task is None:
+    """The task with its instance, read in ONE statement.
+
+    Under READ COMMITTED two separate reads may straddle another command's commit: the task read
+    before it, the instance (and its row_version) after it. The optimistic lock would then pass on
+    stale task data (two claimers both winning). One joined SELECT sees a single snapshot.
+    """
+    row = session.execute(
+        select(HumanTask, Instance).join(Instance, Instance.id == HumanTask.instance_id)
+        .where(HumanTask.id == task_id)
+    ).first()
+    if row is None:
         raise NotFound("任务不存在 (task not found)", task_id=task_id)
-    instance = session.get(Instance, task.instance_id)
+    task, instance = row
     return Loaded(task, instance, session.get(Definition, instance.definition_id))
 
 
