@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from engine import audit
 from engine.background import create_instance, latest_definitions, load_workflow, spiff_task
+from engine.bpmn.events import caught_definitions
 from engine.context import EngineContext
 from engine.errors import Conflict
 from engine.jobs.queue import enqueue, job_handler
@@ -43,13 +44,11 @@ class DeliveryResult:
     duplicate: bool = False
 
 
-def _waiting_messages(workflow: Any) -> list[tuple[str, str]]:
-    found = []
-    for task in workflow.event_manager.tasks.values():
-        definition = task.task_spec.event_definition
-        if isinstance(definition, MessageEventDefinition) and not isinstance(task.task_spec, StartEvent):
-            found.append((str(task.id), definition.name))
-    return found
+def _waiting_messages(workflow: Any) -> set[tuple[str, str]]:
+    """(task id, message name) of every message catch waiting, including each one behind an event gateway."""
+    return {(str(task.id), definition.name)
+            for task in workflow.event_manager.tasks.values() if not isinstance(task.task_spec, StartEvent)
+            for definition in caught_definitions(task) if isinstance(definition, MessageEventDefinition)}
 
 
 def correlation_key(ctx: EngineContext, definition: Definition, instance: Instance, data: dict[str, Any]) -> str | None:
@@ -66,25 +65,24 @@ def correlation_key(ctx: EngineContext, definition: Definition, instance: Instan
 
 def sync_message_waits(ctx: EngineContext, session: Session, instance: Instance, workflow: Any) -> None:
     """Index the message catches the instance now waits on; queue a match for buffered messages."""
-    wanted = dict(_waiting_messages(workflow))
+    wanted = _waiting_messages(workflow)
     existing = session.scalars(select(MessageWait).where(MessageWait.instance_id == instance.id)).all()
     if not wanted and not existing:
         return
     for row in existing:
-        if row.task_id not in wanted:
+        if (row.task_id, row.message_name) not in wanted:
             session.delete(row)
-    known = {row.task_id for row in existing}
+    known = {(row.task_id, row.message_name) for row in existing}
     if wanted:
         definition = session.get(Definition, instance.definition_id)
         key = correlation_key(ctx, definition, instance, ctx.runtime.data(workflow))
-    for task_id, name in wanted.items():
-        if task_id in known:
-            continue
+    for task_id, name in sorted(wanted - known):
         session.add(MessageWait(instance_id=instance.id, task_id=task_id, message_name=name, correlation_key=key,
                                 created_at=ctx.clock.now()))
         early = session.scalar(select(MessageRecord).where(
             MessageRecord.status == msg.BUFFERED, MessageRecord.name == name,
-            MessageRecord.correlation_key == key, MessageRecord.expires_at > ctx.clock.now()).order_by(MessageRecord.received_at).limit(1))
+            MessageRecord.correlation_key == key, MessageRecord.expires_at > ctx.clock.now())
+            .order_by(MessageRecord.received_at).limit(1))
         if early is not None:
             enqueue(session, "message_match", {"message_id": early.id}, run_at=ctx.clock.now(),
                     dedupe_key=f"message_match:{early.id}:{task_id}")
@@ -103,7 +101,10 @@ def _catch(ctx: EngineContext, session: Session, wait: MessageWait, record: Mess
     if task is None:
         session.delete(wait)
         return False
-    definition_ = task.task_spec.event_definition
+    definition_ = next((d for d in caught_definitions(task)
+                        if isinstance(d, MessageEventDefinition) and d.name == record.name), None)
+    if definition_ is None:
+        return False
     event = BpmnEvent(definition_, {"payload": record.payload, "result_var": record.name})
     if workflow.event_manager.catch(event, internal=False) == 0:
         return False

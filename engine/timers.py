@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from engine import audit
 from engine.background import all_workflows, create_instance, latest_definitions, load_workflow, spiff_task
+from engine.bpmn.events import caught_definitions, fire_caught, is_multiple
 from engine.context import EngineContext
 from engine.errors import Conflict
 from engine.jobs.queue import enqueue, job_handler
@@ -38,6 +39,7 @@ log = logging.getLogger("engine.timers")
 FAR = "9999-12-31T00:00:00+00:00"
 PAST = "2000-01-01T00:00:00+00:00"
 DUE = "hwf_due"
+GATEWAY_TIMER = "hwf_gateway_timer"  # which timer behind an event-based gateway is due
 
 
 def aware(moment: datetime) -> datetime:
@@ -59,25 +61,33 @@ def parse_cycle(value: str, now: datetime) -> tuple[int, datetime, timedelta]:
     return TimerEventDefinition.parse_iso_recurring_interval(value)
 
 
+def _timers_of(task: Any) -> list[tuple[int, Any]]:
+    return [(i, d) for i, d in enumerate(caught_definitions(task)) if isinstance(d, TimerEventDefinition)]
+
+
 def timer_tasks(workflow: Any) -> list[Any]:
-    """WAITING timer catch events (intermediate, boundary and start) of a workflow."""
-    return [t for t in workflow.event_manager.tasks.values()
-            if isinstance(t.task_spec.event_definition, TimerEventDefinition) and t.state == TaskState.WAITING]
+    """WAITING timer catch events (intermediate, boundary, start, and event-based gateways with timers)."""
+    return [t for t in workflow.event_manager.tasks.values() if t.state == TaskState.WAITING and _timers_of(t)]
 
 
-def _stamp(task: Any, now: datetime) -> datetime:
-    definition = task.task_spec.event_definition
+def _first_due(task: Any, definition: Any, now: datetime) -> tuple[datetime, Any]:
+    """When a timer definition first fires, and the SpiffWorkflow `event_value` that keeps it from firing alone."""
     value = str(task.workflow.script_engine.evaluate(task, definition.expression))
     if isinstance(definition, CycleTimerEventDefinition):
         cycles, first, interval = parse_cycle(value, now)
-        task._set_internal_data(event_value={"cycles": cycles, "next": FAR, "duration": interval.total_seconds()})
-        due = first
-    elif isinstance(definition, TimeDateEventDefinition):
-        due = TimerEventDefinition.get_datetime(value)
-        task._set_internal_data(event_value=FAR)
+        return first, {"cycles": cycles, "next": FAR, "duration": interval.total_seconds()}
+    if isinstance(definition, TimeDateEventDefinition):
+        return TimerEventDefinition.get_datetime(value), FAR
+    return now + _duration(value, now), FAR
+
+
+def _stamp(task: Any, now: datetime) -> datetime:
+    if is_multiple(task):  # an event-based gateway: only its earliest timer can ever win
+        due, index = min((_first_due(task, d, now)[0], i) for i, d in _timers_of(task))
+        task._set_internal_data(event_value=FAR, **{GATEWAY_TIMER: index})
     else:
-        due = now + _duration(value, now)
-        task._set_internal_data(event_value=FAR)
+        due, event_value = _first_due(task, task.task_spec.event_definition, now)
+        task._set_internal_data(event_value=event_value)
     task._set_internal_data(**{DUE: due.isoformat()})
     return due
 
@@ -95,18 +105,30 @@ def schedule_timers(ctx: EngineContext, session: Session, instance: Instance, wo
             continue
         due = _stamp(task, now)
         changed = True
-        _enqueue_timer(session, instance.id, str(task.id), due)
+        _enqueue_timer(session, instance.id, task, due)
     return changed
 
 
-def _enqueue_timer(session: Session, instance_id: str, task_id: str, due: datetime) -> None:
-    enqueue(session, "timer", {"instance_id": instance_id, "task_id": task_id, "due": due.isoformat()},
-            run_at=due, instance_id=instance_id, dedupe_key=f"timer:{task_id}:{due.isoformat()}")
+def timer_node(task: Any) -> str:
+    """The timer event's element id (behind an event-based gateway: the catch event on the due branch)."""
+    if GATEWAY_TIMER in task.internal_data:
+        return task.task_spec.outputs[task.internal_data[GATEWAY_TIMER]].bpmn_id
+    return task.task_spec.bpmn_id
+
+
+def _enqueue_timer(session: Session, instance_id: str, task: Any, due: datetime) -> None:
+    enqueue(session, "timer", {"instance_id": instance_id, "task_id": str(task.id), "node_id": timer_node(task),
+                               "due": due.isoformat()},
+            run_at=due, instance_id=instance_id, dedupe_key=f"timer:{task.id}:{due.isoformat()}")
 
 
 def fire_task_timer(task: Any, *, last_cycle: bool = False) -> datetime | None:
     """Fire one waiting timer now. Returns the next due time of a cycle with cycles left, else None."""
     definition = task.task_spec.event_definition
+    if is_multiple(task):
+        task.internal_data.pop(DUE, None)
+        fire_caught(task, task.internal_data.pop(GATEWAY_TIMER))
+        return None
     if not isinstance(definition, CycleTimerEventDefinition):
         task.internal_data.pop(DUE, None)
         task._set_internal_data(event_fired=True)
@@ -144,13 +166,14 @@ def fire_timer(ctx: EngineContext, instance_id: str, task_id: str, due: str) -> 
         task = spiff_task(workflow, task_id)
         if task is None or task.state != TaskState.WAITING or task.internal_data.get(DUE) != due:
             return False
+        node_id = timer_node(task)
         following = fire_task_timer(task)
         ctx.runtime.advance(workflow)
         apply_workflow(ctx, session, instance, definition, workflow)
         if following is not None:
-            _enqueue_timer(session, instance.id, task_id, following)
+            _enqueue_timer(session, instance.id, task, following)
         audit.append(session, actor="system", action="timer.fire", at=ctx.clock.now(), instance_id=instance.id,
-                     lock=ctx.db.advisory_lock, details={"node_id": task.task_spec.bpmn_id, "due": due})
+                     lock=ctx.db.advisory_lock, details={"node_id": node_id, "due": due})
         return True
 
     return ctx.db.run(command, retries=ctx.settings.command_retries)

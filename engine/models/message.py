@@ -37,12 +37,12 @@ class MessageRecord(Base):
 
 
 class MessageWait(Base):
-    """A message catch event an instance is waiting on, keyed for matching (rewritten on every advance)."""
+    """A message an instance waits on at one catch (an event-based gateway waits on several), keyed for matching."""
 
     __tablename__ = "message_waits"
     __table_args__ = (
         Index("ix_message_waits_match", "message_name", "correlation_key"),
-        UniqueConstraint("instance_id", "task_id"),
+        UniqueConstraint("instance_id", "task_id", "message_name"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)

@@ -46,6 +46,12 @@ def message_start(process_key: str) -> str | None:
     return None
 
 
+def end_events(end: dict[str, Any]) -> list[str]:
+    """The end event(s) a scenario must reach: one name, or a list when parallel paths end separately."""
+    event = end.get("event", [])
+    return [event] if isinstance(event, str) else list(event)
+
+
 def scenario_files() -> list[Path]:
     return sorted(PROCESSES.glob("*/test_*.json"))
 
@@ -140,7 +146,7 @@ class Run:
         matching = [t for t in self.open_tasks() if t.node_id == task]
         assert matching, f"no open task {task!r}; open: {[t.node_id for t in self.open_tasks()]}"
         t = matching[0]
-        username = t.candidate_users[0] if t.candidate_users else "scenario_staff"
+        username = t.assignee or (t.candidate_users[0] if t.candidate_users else "scenario_staff")
         subject = Subject(username, {t.institution: frozenset(t.candidate_roles)})
         engine.complete_task(self.ctx, t.id, subject, outcome=outcome, data=data)
         self.settle()
@@ -155,20 +161,15 @@ class Run:
         self.settle()
 
     def timer(self, element: str) -> None:
-        _, workflow = self._workflow()
-        fired = False
         with self.ctx.db.unit_of_work() as session:
             jobs = session.scalars(select(Job).where(Job.instance_id == self.instance_id, Job.kind == "timer",
                                                      Job.status == "pending")).all()
-            candidates = [(j.payload["task_id"], j.payload["due"]) for j in jobs]
-        for task_id, due in candidates:
-            try:
-                task = workflow.get_task_from_id(uuid.UUID(task_id))
-            except Exception:  # noqa: BLE001 - a stale timer job of a task that is gone
-                continue
-            if task is not None and task.task_spec.bpmn_id == element:
-                fired = engine.fire_timer(self.ctx, self.instance_id, task_id, due) or fired
-        assert fired, f"timer {element!r} is not waiting (timer jobs: {len(candidates)})"
+            candidates = [j.payload for j in jobs]
+        fired = False
+        for payload in candidates:
+            if payload["node_id"] == element:
+                fired = engine.fire_timer(self.ctx, self.instance_id, payload["task_id"], payload["due"]) or fired
+        assert fired, f"timer {element!r} is not waiting (timer jobs for {[p['node_id'] for p in candidates]})"
         self.settle()
 
     def _node_of(self, task_id: str | None) -> str | None:
@@ -232,8 +233,8 @@ def run_scenario(ctx: EngineContext, systems: dict[str, servers.FakeSystem], pro
     if end:
         view = engine.get_instance(ctx, run.instance_id)
         assert view.status == "completed", f"instance is {view.status}; open: {[t.node_id for t in view.open_tasks]}"
-        if "event" in end:
-            assert end["event"] in run.reached_ends(), f"end {run.reached_ends()} != {end['event']}"
+        missing = set(end_events(end)) - run.reached_ends()
+        assert not missing, f"end events {sorted(missing)} not reached; reached {sorted(run.reached_ends())}"
         data = run.data()
         for key, value in (end.get("data") or {}).items():
             got = data.get(key)
