@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from SpiffWorkflow.bpmn import BpmnEvent
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 
 
@@ -25,8 +26,13 @@ def is_multiple(task: Any) -> bool:
     return isinstance(task.task_spec.event_definition, MultipleEventDefinition)
 
 
-def fire_caught(task: Any, index: int) -> None:
-    """Record that the `index`-th definition behind a gateway happened and let the gateway run its branch."""
+def fire_caught(task: Any, index: int, payload: dict[str, Any] | None = None) -> None:
+    """Record that the `index`-th definition behind a gateway happened and let the gateway run its branch.
+
+    A message branch stores `payload` under the message name, as a real delivery does.
+    """
     chosen = task.task_spec.event_definition.event_definitions[index]
-    task._set_internal_data(seen_events=[*task.internal_data.get("seen_events", []), BpmnEvent(chosen)])
+    event = BpmnEvent(chosen, {"payload": payload or {}, "result_var": chosen.name}
+                      if isinstance(chosen, MessageEventDefinition) else None)
+    task._set_internal_data(seen_events=[*task.internal_data.get("seen_events", []), event])
     task.task_spec._update(task)

@@ -12,6 +12,7 @@ from uuid import UUID
 
 from SpiffWorkflow.util.task import TaskState
 
+from engine.bpmn.events import fire_caught, is_multiple
 from engine.bpmn.specs.connector_task import ConnectorTask
 
 
@@ -74,8 +75,18 @@ def automatic_waits(workflow: Any) -> list[AutomaticWait]:
     return waits
 
 
-def pretend_done(workflow: Any, task_id: str, data: dict[str, Any]) -> None:
-    """Complete an automatic wait as if its connector answered / its event arrived, with `data` merged."""
+def pretend_done(workflow: Any, task_id: str, task_data: dict[str, dict[str, Any]]) -> None:
+    """Complete an automatic wait as if its connector answered / its event arrived.
+
+    `task_data` maps element ids to data merged in on the way. Behind an event-based gateway the branch
+    whose catch event has an entry in `task_data` happens (else the first branch); a message branch
+    gets its entry as the message payload.
+    """
     task = workflow.get_task_from_id(UUID(task_id))
-    task.data.update(data)
+    if is_multiple(task):
+        branches = [spec.bpmn_id for spec in task.task_spec.outputs]
+        index = next((i for i, node in enumerate(branches) if node in task_data), 0)
+        fire_caught(task, index, task_data.get(branches[index], {}))
+        return
+    task.data.update(task_data.get(task.task_spec.bpmn_id, {}))
     task.complete()

@@ -144,7 +144,7 @@ def dry_run(
             waits = simulation.automatic_waits(workflow)
             if not waits:
                 break
-            simulation.pretend_done(workflow, waits[0].task_id, task_data.get(waits[0].node_id, {}))
+            simulation.pretend_done(workflow, waits[0].task_id, task_data)
             ctx.runtime.advance(workflow)
         else:
             end_state = f"stopped: more than {MAX_STEPS} steps (loop?)"

@@ -267,3 +267,15 @@ def test_shipped_processes_pass_the_designer_lint(ctx, path):
     )
     errors = [d for d in engine.validate_design(repo, path.read_text("utf-8")) if d.severity == "error"]
     assert errors == [], [(d.element_id, d.rule, d.message) for d in errors]
+
+
+def test_dry_run_takes_the_chosen_branch_of_an_event_based_gateway(ctx):
+    xml = (DATA.parent.parent / "background" / "data" / "bg_event_gateway.bpmn").read_text(encoding="utf-8")
+    first = engine.dry_run(ctx, xml, {"deadline_days": 3})
+    assert first.end_state == "completed:end" and first.path[:6] == ["start", "f0", "gw_wait", "f_paid", "msg_paid", "f1"]
+    cancelled = engine.dry_run(ctx, xml, {"deadline_days": 3}, task_data={"msg_cancel": {"by": "patient"}})
+    assert cancelled.end_state == "completed:end_other" and cancelled.data["ended_by"] == "cancel"
+    assert "msg_cancel" in cancelled.path and "msg_paid" not in cancelled.path
+    assert cancelled.data["patient_cancel"] == {"by": "patient"}  # the payload under the message name
+    expired = engine.dry_run(ctx, xml, {"deadline_days": 3}, task_data={"timer_expired": {}})
+    assert expired.data["ended_by"] == "expired"
