@@ -169,6 +169,7 @@ def cancel_instance(ctx: EngineContext, instance_id: str, *, actor: str, reason:
     from engine.models import Job, MessageWait
     from engine.models import human_task as ht
     from engine.models import job as jobs
+    from engine.webhooks import queue_instance_cancelled
 
     reason = (reason or "").strip()
     if not reason:
@@ -199,6 +200,7 @@ def cancel_instance(ctx: EngineContext, instance_id: str, *, actor: str, reason:
                      reason=reason, lock=ctx.db.advisory_lock,
                      details={"reason": reason, "cancelled_tasks": [t.id for t in tasks],
                               "cancelled_jobs": [j.id for j in pending]})
+        queue_instance_cancelled(ctx, session, instance, actor=actor, reason=reason, tasks=list(tasks))
         return _view(session, instance, history=True)
 
     return ctx.db.run(command, retries=ctx.settings.command_retries)

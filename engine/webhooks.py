@@ -1,6 +1,7 @@
 """Webhooks: subscribers receive signed POSTs for platform events, retried through jobs.
 
-Events: `instance.started`, `instance.completed`, `task.created`, `task.completed`, `task.overdue`
+Events: `instance.started`, `instance.completed`, `instance.cancelled`, `task.created`, `task.completed`,
+`task.overdue`
 and custom events published with `publish_event`. Each (subscription, event) is one `webhook` job
 queued in the transaction of the change, so an event exists exactly when the change commits.
 
@@ -33,7 +34,8 @@ from engine.models import human_task as ht
 from engine.models import instance as inst
 
 log = logging.getLogger("engine.webhooks")
-EVENTS = ("instance.started", "instance.completed", "task.created", "task.completed", "task.overdue")
+EVENTS = ("instance.started", "instance.completed", "instance.cancelled", "task.created", "task.completed",
+          "task.overdue")
 
 
 @dataclass(frozen=True)
@@ -148,6 +150,14 @@ def queue_instance_events(ctx: EngineContext, session: Session, instance: Instan
                 queue_event(ctx, session, "task.created", {**doc, "task": _task_doc(obj)}, key=obj.id)
             elif obj.state == ht.COMPLETED:
                 queue_event(ctx, session, "task.completed", {**doc, "task": _task_doc(obj)}, key=obj.id)
+
+
+def queue_instance_cancelled(ctx: EngineContext, session: Session, instance: Instance, *, actor: str, reason: str,
+                             tasks: list[HumanTask]) -> None:
+    """`instance.cancelled`, with who cancelled it, why, and the open tasks that went with it."""
+    queue_event(ctx, session, "instance.cancelled",
+                {"instance": _instance_doc(instance), "cancelled_by": actor, "reason": reason,
+                 "cancelled_tasks": [_task_doc(t) for t in tasks]}, key=instance.id)
 
 
 @job_handler("webhook")

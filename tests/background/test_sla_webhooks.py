@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from engine import (
     Subject,
+    cancel_instance,
     complete_task,
     create_webhook,
     get_instance,
@@ -101,3 +102,18 @@ def test_webhook_failing_for_good_is_an_incident_not_an_instance_error(bg, fakes
     [incident] = list_incidents(bg)
     assert incident.kind == "webhook" and incident.attempts == 3
     assert get_instance(bg, view.id).status == "running"
+
+
+def test_cancelling_an_instance_notifies_subscribers_with_the_reason(bg, fakes):
+    receiver = fakes["webhook"]
+    create_webhook(bg, receiver.url + "/hooks", ["instance.cancelled"], actor="admin", secret="s3cret")
+    deploy_bg(bg, "bg_timers.bpmn")
+    view = start_instance(bg, "bg_timers", initiator="alice", institution="h1", data={"wait_days": 1})
+    cancel_instance(bg, view.id, actor="his", reason="患者撤销申请")
+    run_due_jobs(bg, "w")
+    [call] = receiver.calls()
+    body = json.loads(call["raw"])
+    assert call["headers"]["x-hwf-event"] == "instance.cancelled"
+    assert body["instance"] == {**body["instance"], "id": view.id, "status": "cancelled"}
+    assert body["reason"] == "患者撤销申请" and body["cancelled_by"] == "his"
+    assert [t["node_id"] for t in body["cancelled_tasks"]] == ["review"]
