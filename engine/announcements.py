@@ -28,7 +28,7 @@ class PortalTodo:
     urgency: str  # "urgent" | "overdue" | "normal"
     received_at: datetime
     due_at: datetime | None
-    link: str  # deep link through the SSO hand-off: /api/auth/sso?token=<token>&next=/tasks/<id>
+    link: str  # deep link through the SSO hand-off: /api/auth/sso/open?next=/tasks/<id>
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -54,8 +54,8 @@ def _user(session: Session, employee_no: str) -> User:
 
 
 def deep_link(task_id: str) -> str:
-    """The portal appends its fresh one-time SSO token (docs/API_SIGNING.md) in place of ``{token}``."""
-    return f"/api/auth/sso?token={{token}}&next={quote('/tasks/' + task_id, safe='/')}"
+    """Opens the task; without a session the platform asks the portal's auth centre to sign the user in."""
+    return f"/api/auth/sso/open?next={quote('/tasks/' + task_id, safe='/')}"
 
 
 def portal_todos(ctx: EngineContext, employee_no: str, *, limit: int = 50) -> list[PortalTodo]:

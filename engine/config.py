@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     sso_secret: str = ""  # shared with the hospital portal; SSO disabled when empty
     sso_audience: str = "hospital-workflow"
     sso_max_ttl_seconds: int = 300
+    # The portal's auth centre: a deep link opened without a session is sent there (`?service=<callback>`)
+    # and comes back to /api/auth/sso with a fresh hand-off token. Empty: such links go to /login.
+    sso_login_url: str = ""
     trusted_proxies: str = ""  # comma-separated addresses whose X-Forwarded-For is believed
 
     @model_validator(mode="after")

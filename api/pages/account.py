@@ -50,7 +50,8 @@ def _login_page(request: Request, status_code: int = 200, **context: Any) -> HTM
     expired = request.query_params.get("expired") == "1" or \
         getattr(request.state, "auth_failure", "") == "session_expired"
     context.setdefault("identifier", "")
-    return render(request, "login.html", status_code=status_code, badges={}, expired=expired,
+    sso_failed = request.query_params.get("sso") == "failed"
+    return render(request, "login.html", status_code=status_code, badges={}, expired=expired, sso_failed=sso_failed,
                   next=safe_next(request.query_params.get("next") or context.pop("next", None)), **context)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
@@ -9,6 +11,7 @@ import engine
 from api.auth import COOKIE, clear_session_cookie, client_ip, set_session_cookie
 from api.deps import Ctx, CurrentSubject
 from api.schemas.identity import CodeIn, LoginIn, LoginOut, MeOut, PasswordIn, SsoIn, TotpEnrollOut
+from engine.errors import AuthenticationFailed
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
@@ -48,17 +51,42 @@ def sso(body: SsoIn, request: Request, response: Response, ctx: Ctx) -> LoginOut
     return _answer(ctx, result, response)
 
 
+def _same_site(path: str) -> str:
+    return path if path.startswith("/") and not path.startswith("//") else "/"
+
+
 @router.get("/sso", response_class=RedirectResponse, status_code=303)
 def sso_link(
     request: Request, ctx: Ctx, token: str = Query(max_length=2048), next: str = Query("/", max_length=300)
 ) -> RedirectResponse:
     """Portal link form: ``/api/auth/sso?token=…&next=/inbox``; only same-site paths are followed."""
-    result = engine.sso_login(ctx, token, ip=client_ip(request, ctx.settings.trusted_proxies))
-    target = next if next.startswith("/") and not next.startswith("//") else "/"
-    redirect = RedirectResponse(target, status_code=303)
+    try:
+        result = engine.sso_login(ctx, token, ip=client_ip(request, ctx.settings.trusted_proxies))
+    except AuthenticationFailed:  # audited by sso_login; a person clicked this link, so show the login page
+        return RedirectResponse(f"/login?{urlencode({'sso': 'failed', 'next': _same_site(next)})}", status_code=303)
+    redirect = RedirectResponse(_same_site(next), status_code=303)
     if result.session_token:
         set_session_cookie(redirect, result.session_token, secure=_secure(ctx))
     return redirect
+
+
+@router.get("/sso/open", response_class=RedirectResponse, status_code=303)
+def sso_open(request: Request, ctx: Ctx, next: str = Query("/", max_length=300)) -> RedirectResponse:
+    """A portal deep link (``/api/auth/sso/open?next=/tasks/<id>``).
+
+    Signed in already: straight to ``next``. Otherwise, when the portal's auth centre is configured, there
+    with ``service`` = our ``/api/auth/sso?next=…`` callback; the centre signs the user in (or sees its own
+    session) and returns to ``service&token=<hand-off token>``. Without a centre: the login page.
+    """
+    target = _same_site(next)
+    if getattr(request.state, "subject", None) is not None:
+        return RedirectResponse(target, status_code=303)
+    centre = ctx.settings.sso_login_url
+    if not (centre and ctx.settings.sso_secret):
+        return RedirectResponse(f"/login?{urlencode({'next': target})}", status_code=303)
+    service = f"{request.url_for('sso_link')}?{urlencode({'next': target})}"
+    return RedirectResponse(f"{centre}{'&' if '?' in centre else '?'}{urlencode({'service': service})}",
+                            status_code=303)
 
 
 @router.post("/logout", status_code=204)

@@ -146,7 +146,7 @@ def test_portal_todos_and_announcements(web, v1ctx, api, clock):
     todos = api("GET", "/api/v1/portal/todos?employee_no=E1004")
     assert todos.status_code == 200 and isinstance(todos.json(), list)
     for t in todos.json():
-        assert t["link"].startswith("/api/auth/sso?token=") and t["link"].endswith(f"/tasks/{t['task_id']}")
+        assert t["link"] == f"/api/auth/sso/open?next=/tasks/{t['task_id']}"
     notes = api("GET", "/api/v1/portal/announcements?employee_no=E1004")
     assert notes.status_code == 200 and [n["title"] for n in notes.json()] == ["门诊系统升级通知"]
     assert api("GET", "/api/v1/portal/todos?employee_no=NOPE").status_code == 404

@@ -10,8 +10,12 @@ import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 
-Route = Callable[["FakeSystem", dict[str, Any]], tuple[int, Any]]
+from engine.security.tokens import issue_handoff_token
+
+# A route answers (status, JSON body) or (status, JSON body, extra headers).
+Route = Callable[["FakeSystem", dict[str, Any]], tuple[Any, ...]]
 
 
 class FakeSystem:
@@ -70,10 +74,12 @@ class FakeSystem:
                     status, body = system.fail_status, {"error": "internal error", "code": "E500"}
                 else:
                     route = system.routes.get((method, self.path)) or _prefix_route(system.routes, method, self.path)
-                    status, body = route(system, request) if route else (404, {"error": "no route"})
+                    status, body, *extra = route(system, request) if route else (404, {"error": "no route"})
                 data = json.dumps(body, ensure_ascii=False).encode()
                 try:
                     self.send_response(status)
+                    for name, value in (extra[0] if extra else {}).items():
+                        self.send_header(name, value)
                     self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", str(len(data)))
                     self.end_headers()
@@ -155,6 +161,21 @@ def clinic() -> FakeSystem:
 
 def webhook_receiver() -> FakeSystem:
     return FakeSystem("webhook", {("POST", "/hooks"): _ok({"ok": True})})
+
+
+def auth_centre(secret: str, employee_no: str, now: Callable[[], float], audience: str = "hospital-workflow",
+                ) -> FakeSystem:
+    """The regional portal's auth centre (seed 004): its user `employee_no` is signed in there already.
+
+    `GET /sso/login?service=<callback>` answers 302 to the callback with a fresh one-time hand-off token
+    issued at `now()` (the platform's clock in tests).
+    """
+    def login(system: FakeSystem, request: dict[str, Any]) -> tuple[int, Any, dict[str, str]]:
+        service = parse_qs(urlsplit(request["path"]).query)["service"][0]
+        token = issue_handoff_token(secret, employee_no, audience, now=now())
+        return 302, {}, {"Location": f"{service}{'&' if '?' in service else '?'}{urlencode({'token': token})}"}
+
+    return FakeSystem("auth_centre", {("GET", "/sso/login*"): login})
 
 
 ALL = {"payment": payment, "his": his, "identity": identity, "notify": notify, "clinic": clinic}
