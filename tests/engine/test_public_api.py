@@ -25,9 +25,12 @@ OPERATIONS = {
     "unread_count", "urge", "withdraw",
 }
 
+# Staff pages: what a user may do on a task.
+PAGES = {"task_actions"}
+
 
 def test_public_names_are_pinned():
-    assert set(engine.__all__) >= EXPECTED | OPERATIONS
+    assert set(engine.__all__) >= EXPECTED | OPERATIONS | PAGES
     for name in engine.__all__:
         assert hasattr(engine, name), name
 
