@@ -24,6 +24,8 @@ FLASHES = {"completed": "success", "started": "success", "saved": "success", "pa
 FLASHES.update({f"op_{name}": "success" for name in (
     "claim", "unclaim", "send_back", "transfer", "delegate", "add_signer", "remove_signer", "withdraw", "urge", "cc",
     "comment", "attach")})
+FLASHES.update({f"admin_{name}": "success" for name in (
+    "user_created", "institution_saved", "department_saved", "client_saved")})
 # Pages a session with a pending password change may still open.
 PASSWORD_CHANGE_PAGES = frozenset({"/password", "/logout"})
 

@@ -25,8 +25,8 @@ OPERATIONS = {
     "unread_count", "urge", "withdraw",
 }
 
-# Staff pages: what a user may do on a task.
-PAGES = {"task_actions"}
+# Staff and admin pages: what a user may do on a task, which institutions an admin may manage.
+PAGES = {"task_actions", "permitted_institutions", "INSTITUTION_KINDS", "USER_IMPORT_COLUMNS", "known_roles"}
 
 
 def test_public_names_are_pinned():
