@@ -12,7 +12,8 @@ FORBIDDEN = ("api", "fastapi", "starlette", "jinja2")
 EXPECTED = {
     "ChainReport", "Clock", "CompleteResult", "DefinitionSummary", "DeployResult", "Diagnostic",
     "EngineContext", "FakeClock", "InstanceView", "Settings", "Subject", "SystemClock", "TaskDetail",
-    "TaskView", "check_consistency", "complete_task", "deploy", "deploy_directory", "find_instances", "get_instance", "get_task",
+    "TaskView", "check_consistency", "complete_task", "deploy", "deploy_directory", "find_instances", "get_instance",
+    "get_task",
     "list_definitions", "list_tasks", "migrate_database", "open_engine", "start_instance",
     "validate_definition", "verify_audit_chain",
 }
