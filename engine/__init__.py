@@ -50,6 +50,7 @@ from engine.operations.comments import (
     timeline,
 )
 from engine.operations.handover import delegate_task, transfer_task
+from engine.operations.offers import task_actions
 from engine.operations.reminders import URGENT_PRIORITY, cc, list_cc, urge
 from engine.operations.sendback import send_back, withdraw
 from engine.operations.signers import SignerView, add_signer, list_signers, remove_signer
@@ -71,7 +72,6 @@ from engine.inbox_queries import (
     inbox_counts,
     inbox_facets,
     inbox_page,
-    task_actions,
 )
 from engine.starting import StartableProcess, start_form, start_with_form, startable_processes
 from engine.stats import Statistics, StepDuration, statistics, statistics_csv_rows

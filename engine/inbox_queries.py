@@ -21,7 +21,6 @@ from engine.inbox import visible_tasks
 from engine.models import Definition, HumanTask, Instance
 from engine.models import human_task as ht
 from engine.subject import Subject
-from engine.tasks import may_act
 
 TABS = ("todo", "done", "mine", "cc")
 SORTS = ("received", "due", "urgency", "title", "process")
@@ -308,14 +307,3 @@ def inbox_facets(ctx: EngineContext, subject: Subject) -> dict[str, list[tuple[s
     with ctx.db.unit_of_work() as session:
         return _facets(session, subject)
 
-
-def task_actions(subject: Subject, task: Any) -> list[str]:
-    """What the subject may do on a task view right now (the page shows only these buttons).
-
-    The engine re-checks every command; this only decides what to offer. Operations (send back,
-    transfer, delegate, add signer, urge, CC, comment) add their names here when they land.
-    """
-    actions = []
-    if task.state == ht.OPEN and may_act(subject, task):
-        actions.append("complete")
-    return actions

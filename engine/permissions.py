@@ -135,13 +135,21 @@ def authorize(ctx: EngineContext, session: Session, subject: Subject, action: st
     Raises:
         AccessDenied: the action is not allowed (audited by `run_command`).
     """
+    if not allows(ctx, session, subject, action, task, instance, owner=owner):
+        log.info("denied", extra={"action": action, "actor": subject.username})
+        instance_id = instance.id if instance is not None else task.instance_id if task is not None else None
+        raise AccessDenied(action, subject.username, task.id if task else None, instance_id)
+
+
+def allows(ctx: EngineContext, session: Session, subject: Subject, action: str, task: HumanTask | None = None,
+           instance: Instance | None = None, *, owner: str | None = None) -> bool:
+    """The decision `authorize` enforces, as a bool: no exception and no audit record.
+
+    For offering only what a user may do (`task_actions`); commands call `authorize`.
+    """
     if instance is None and task is not None:
         instance = session.get(Instance, task.instance_id)
-    allowed = instance is not None and _decide(ctx, session, subject, action, task, instance, owner)
-    if not allowed:
-        log.info("denied", extra={"action": action, "actor": subject.username})
-        raise AccessDenied(action, subject.username, task.id if task else None,
-                           instance.id if instance is not None else None)
+    return instance is not None and _decide(ctx, session, subject, action, task, instance, owner)
 
 
 def record_denial(ctx: EngineContext, denied: AccessDenied) -> None:

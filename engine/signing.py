@@ -147,8 +147,9 @@ def start_plan(session: Session, task: HumanTask, rule: str, num: int, den: int,
     session.flush()
     rows = []
     for position, username in enumerate(dict.fromkeys(usernames)):
+        # The first signer holds the step already; nobody "added" them, so nobody may 减签 them but an admin.
         signer = Signer(instance_id=task.instance_id, plan_id=plan.id, username=username, position=position,
-                        added_by=added_by, created_at=now)
+                        added_by=added_by if position else "", created_at=now)
         session.add(signer)
         if position == 0:
             _reuse_row(session, task, username)

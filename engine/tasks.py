@@ -34,18 +34,6 @@ class CompleteResult:
     created: list[TaskView]
 
 
-def may_act(subject: Subject, task: HumanTask) -> bool:
-    """Assignee, named candidate, or holder of a candidate role (kept for callers without a context).
-
-    Commands use `engine.permissions.authorize`, which adds grants, admins and the pluggable policy.
-    """
-    if task.assignee:
-        return task.assignee == subject.username
-    if subject.username in (task.candidate_users or []):
-        return True
-    return subject.has_any_role(task.institution, task.candidate_roles or [])
-
-
 def list_tasks(ctx: EngineContext, subject: Subject, *, state: str = ht.OPEN, limit: int = 50,
                offset: int = 0) -> list[TaskView]:
     """The subject's inbox (open) or done list (completed), newest first."""

@@ -1,23 +1,34 @@
 """Admin pages: users (search, unlock, reset password, (de)activate, roles), security settings, audit log
-with chain verification, incidents. The engine decides every right; refusals render the 403 page."""
+with chain verification, incidents. The engine decides every right; refusals render the 403 page.
+Institutions/departments, account creation and API clients are in admin_org, admin_accounts, admin_clients."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 import engine
-from api.pages.common import PageCtx, PageSubject, html_errors, parse_int, redirect, render
-from engine import Subject
+from api.pages.admin_base import institution_choices, is_incident_admin, render_admin
+from api.pages.common import PageCtx, PageSubject, form_text, html_errors, lang_of, parse_int, redirect
+from engine import EngineContext, Subject
 from engine.errors import PermissionDenied
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
-INCIDENT_ROLES = frozenset({"process_admin", "sys_admin", "system_admin"})
 USER_ACTIONS = ("unlock", "reset_password", "deactivate", "activate")
 
 
 def _require_incident_admin(subject: Subject) -> None:
-    if not any(roles & INCIDENT_ROLES for roles in subject.roles.values()):
+    if not is_incident_admin(subject):
         raise PermissionDenied("需要管理员权限 (admin role required)")
+
+
+def _users_page(request: Request, ctx: EngineContext, users: list[engine.UserView], *, q: str = "",
+                institution: str = "", temp_password: str | None = None) -> HTMLResponse:
+    roles = engine.known_roles(ctx, lang_of(request))
+    institutions = engine.list_institutions(ctx)
+    return render_admin(request, "admin_users.html", "users", users=users, q=q, institution=institution,
+                        temp_password=temp_password, roles=[(r, f"{label} ({r})") for r, label in roles.items()],
+                        institutions=institution_choices(request, institutions),
+                        role_institutions=institution_choices(request, institutions, with_all=True))
 
 
 @router.get("/users", response_class=HTMLResponse)
@@ -26,21 +37,19 @@ def users(request: Request, ctx: PageCtx, subject: PageSubject) -> HTMLResponse:
     p = request.query_params
     rows = engine.list_users(ctx, subject, institution_code=p.get("institution") or None, q=p.get("q", "")[:100],
                              offset=max(0, (parse_int(p.get("page"), 1) or 1) - 1) * 50)
-    return render(request, "admin_users.html", nav_active="admin", users=rows, q=p.get("q", ""),
-                  institution=p.get("institution", ""), temp_password=None)
+    return _users_page(request, ctx, rows, q=p.get("q", ""), institution=p.get("institution", ""))
 
 
 @router.post("/users/{user_id}/{action}", response_class=HTMLResponse)
 @html_errors
 async def user_action(user_id: str, action: str, request: Request, ctx: PageCtx, subject: PageSubject) -> Response:
     form = await request.form()
-    reason = str(form.get("reason") or "")[:1000]
+    reason = form_text(form, "reason")
     if action == "unlock":
         engine.unlock_user(ctx, subject, user_id, reason=reason)
     elif action == "reset_password":
-        temp = engine.reset_password(ctx, subject, user_id, reason=reason)
-        return render(request, "admin_users.html", nav_active="admin", users=[], q="", institution="",
-                      temp_password=temp)
+        return _users_page(request, ctx, [], temp_password=engine.reset_password(ctx, subject, user_id,
+                                                                                 reason=reason))
     elif action in ("deactivate", "activate"):
         engine.set_user_active(ctx, subject, user_id, action == "activate", reason=reason)
     else:
@@ -52,8 +61,8 @@ async def user_action(user_id: str, action: str, request: Request, ctx: PageCtx,
 @html_errors
 async def role_change(change: str, request: Request, ctx: PageCtx, subject: PageSubject) -> Response:
     form = await request.form()
-    args = [str(form.get(k) or "").strip()[:100] for k in ("username", "role", "institution")]
-    reason = str(form.get("reason") or "")[:1000]
+    args = [form_text(form, k, 100) for k in ("username", "role", "institution")]
+    reason = form_text(form, "reason")
     if change == "assign":
         engine.assign_role(ctx, subject, *args, reason=reason)
     elif change == "revoke":
@@ -64,8 +73,8 @@ async def role_change(change: str, request: Request, ctx: PageCtx, subject: Page
 @router.get("/security", response_class=HTMLResponse)
 @html_errors
 def security(request: Request, ctx: PageCtx, subject: PageSubject) -> HTMLResponse:
-    return render(request, "admin_table.html", nav_active="admin", title_key="admin.security",
-                  rows=sorted(engine.security_settings(ctx, subject).items()))
+    return render_admin(request, "admin_table.html", "security", title_key="admin.security",
+                        rows=sorted(engine.security_settings(ctx, subject).items()))
 
 
 @router.get("/audit", response_class=HTMLResponse)
@@ -75,15 +84,15 @@ def audit(request: Request, ctx: PageCtx, subject: PageSubject) -> HTMLResponse:
     records = engine.list_audit_records(ctx, subject, actor=p.get("actor") or None, action=p.get("action") or None,
                                         offset=max(0, (parse_int(p.get("page"), 1) or 1) - 1) * 100)
     report = engine.verify_audit_log(ctx, subject)
-    return render(request, "admin_audit.html", nav_active="admin", records=records, report=report,
-                  actor=p.get("actor", ""), action=p.get("action", ""))
+    return render_admin(request, "admin_audit.html", "audit", records=records, report=report,
+                        actor=p.get("actor", ""), action=p.get("action", ""))
 
 
 @router.get("/incidents", response_class=HTMLResponse)
 @html_errors
 def incidents(request: Request, ctx: PageCtx, subject: PageSubject) -> HTMLResponse:
     _require_incident_admin(subject)
-    return render(request, "admin_incidents.html", nav_active="admin", incidents=engine.list_incidents(ctx))
+    return render_admin(request, "admin_incidents.html", "incidents", incidents=engine.list_incidents(ctx))
 
 
 @router.post("/incidents/{incident_id}/{action}", response_class=HTMLResponse)
@@ -92,7 +101,7 @@ async def incident_action(incident_id: str, action: str, request: Request, ctx: 
                           subject: PageSubject) -> Response:
     _require_incident_admin(subject)
     form = await request.form()
-    reason = str(form.get("reason") or "")[:1000]
+    reason = form_text(form, "reason")
     if action == "retry":
         engine.retry_incident(ctx, incident_id, actor=subject.username, reason=reason)
     elif action == "skip":

@@ -22,7 +22,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 FLASHES = {"completed": "success", "started": "success", "saved": "success", "password_changed": "success",
            "logged_out": "info", "done": "success", "marked_read": "success"}
 FLASHES.update({f"op_{name}": "success" for name in (
-    "claim", "unclaim", "send_back", "transfer", "delegate", "add_signer", "urge", "cc", "comment", "attach")})
+    "claim", "unclaim", "send_back", "transfer", "delegate", "add_signer", "remove_signer", "withdraw", "urge", "cc",
+    "comment", "attach")})
+FLASHES.update({f"admin_{name}": "success" for name in (
+    "user_created", "institution_saved", "department_saved", "client_saved")})
 # Pages a session with a pending password change may still open.
 PASSWORD_CHANGE_PAGES = frozenset({"/password", "/logout"})
 
@@ -133,6 +136,11 @@ def parse_int(value: str | None, default: int | None = None) -> int | None:
         return int(value) if value not in (None, "") else default
     except ValueError:
         return default
+
+
+def form_text(form: Any, name: str, limit: int = 1000) -> str:
+    """One posted text field, stripped and cut to `limit` characters ("" when absent)."""
+    return str(form.get(name) or "").strip()[:limit]
 
 
 def redirect(url: str) -> RedirectResponse:

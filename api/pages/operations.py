@@ -1,37 +1,32 @@
-"""Approval operations from the task page: send back, transfer, delegate, add signer, urge, CC, comment,
-attachment, claim/unclaim. The page offers only what fits the user; the engine re-checks every command."""
+"""Approval operations from the task page: send back, transfer, delegate, add/remove signer, withdraw, urge,
+CC, comment, attachment, claim/unclaim. The page offers what `engine.task_actions` allows; the engine
+re-checks every command."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 import engine
-from api.pages.common import PageCtx, PageSubject, html_errors, redirect
-from engine import Subject, TaskDetail
+from api.pages.common import PageCtx, PageSubject, form_text, html_errors, redirect
+from engine import Subject, TaskDetail, TaskView
 from engine.errors import FieldError, NotFound, ValidationFailed
 
 router = APIRouter(include_in_schema=False)
 POSITIONS = ("before", "after", "countersign")
 # Operations after which the user usually no longer holds the task: back to the inbox.
-LEAVES_TASK = {"send_back", "transfer", "delegate"}
+LEAVES_TASK = {"send_back", "transfer", "delegate", "withdraw"}
 TEXT_MAX = 2000
 
 
-def offered(subject: Subject, detail: TaskDetail, actions: list[str]) -> list[str]:
-    """The operation forms to show on the task page (a subset of what the engine would allow)."""
-    task, ops = detail.task, []
-    is_open = task.state == "open"
-    if is_open and "complete" in actions:
-        if task.assignee is None:
-            ops.append("claim")
-        elif task.assignee == subject.username and (task.candidate_roles or len(task.candidate_users) > 1):
-            ops.append("unclaim")
-        ops += ["send_back", "transfer", "delegate", "add_signer", "cc"]
-    if detail.instance.initiator == subject.username and detail.instance.ended_at is None:
-        ops.append("urge")
-    return ops + ["comment", "attach"]
+def removable_signers(request: Request, detail: TaskDetail, actions: list[str]) -> list[engine.SignerView]:
+    """Signers the user may remove (减签) now; the engine marks them, the page only lists them."""
+    if "remove_signer" not in actions:
+        return []
+    return [s for s in engine.list_signers(request.app.state.ctx, detail.task.id, request.state.subject)
+            if s.removable]
 
 
 def send_back_targets(detail: TaskDetail) -> list[tuple[str, str]]:
@@ -42,10 +37,6 @@ def send_back_targets(detail: TaskDetail) -> list[tuple[str, str]]:
             seen.add(t.node_id)
             targets.append((t.node_id, t.name))
     return targets
-
-
-def _text(form: Any, name: str, limit: int = TEXT_MAX) -> str:
-    return str(form.get(name) or "").strip()[:limit]
 
 
 def _users(value: str) -> list[str]:
@@ -60,41 +51,49 @@ async def operate(task_id: str, name: str, request: Request, ctx: PageCtx, subje
     if name in ("comment", "attach"):
         await _share(ctx, subject, task_id, task.instance_id, name, form)
     else:
-        _command(ctx, subject, task_id, task.instance_id, name, form)
+        _command(ctx, subject, task, name, form)
     if name in LEAVES_TASK:
         return redirect(f"/inbox?tab=todo&flash=op_{name}")
     return redirect(f"/tasks/{task_id}?flash=op_{name}")
 
 
-def _command(ctx: engine.EngineContext, subject: Subject, task_id: str, instance_id: str, name: str,
-             form: Any) -> None:
-    reason = _text(form, "reason")
-    if name == "claim":
-        engine.claim_task(ctx, task_id, subject, reason=reason)
-    elif name == "unclaim":
-        engine.unclaim_task(ctx, task_id, subject, reason=reason)
-    elif name == "send_back":
-        engine.send_back(ctx, task_id, subject, target=_text(form, "target", 100) or "previous", reason=reason)
-    elif name == "transfer":
-        engine.transfer_task(ctx, task_id, subject, _text(form, "username", 100), reason=reason)
-    elif name == "delegate":
-        engine.delegate_task(ctx, task_id, subject, _text(form, "username", 100), reason=reason)
-    elif name == "add_signer":
-        position = _text(form, "position", 20)
-        engine.add_signer(ctx, task_id, subject, _text(form, "username", 100),
-                          position=position if position in POSITIONS else "after", reason=reason)
-    elif name == "urge":
-        engine.urge(ctx, instance_id, subject, reason=reason)
-    elif name == "cc":
-        engine.cc(ctx, instance_id, subject, _users(_text(form, "usernames", 1000)), reason=reason)
-    else:
+Command = Callable[[engine.EngineContext, Subject, TaskView, Any, str], object]
+COMMANDS: dict[str, Command] = {
+    "claim": lambda ctx, who, task, form, reason: engine.claim_task(ctx, task.id, who, reason=reason),
+    "unclaim": lambda ctx, who, task, form, reason: engine.unclaim_task(ctx, task.id, who, reason=reason),
+    "send_back": lambda ctx, who, task, form, reason: engine.send_back(
+        ctx, task.id, who, target=form_text(form, "target", 100) or "previous", reason=reason),
+    "transfer": lambda ctx, who, task, form, reason: engine.transfer_task(
+        ctx, task.id, who, form_text(form, "username", 100), reason=reason),
+    "delegate": lambda ctx, who, task, form, reason: engine.delegate_task(
+        ctx, task.id, who, form_text(form, "username", 100), reason=reason),
+    "add_signer": lambda ctx, who, task, form, reason: engine.add_signer(
+        ctx, task.id, who, form_text(form, "username", 100), position=_position(form), reason=reason),
+    "remove_signer": lambda ctx, who, task, form, reason: engine.remove_signer(
+        ctx, form_text(form, "signer_id", 100), who, reason=reason),
+    "withdraw": lambda ctx, who, task, form, reason: engine.withdraw(ctx, task.instance_id, who, reason=reason),
+    "urge": lambda ctx, who, task, form, reason: engine.urge(ctx, task.instance_id, who, reason=reason),
+    "cc": lambda ctx, who, task, form, reason: engine.cc(
+        ctx, task.instance_id, who, _users(form_text(form, "usernames", 1000)), reason=reason),
+}
+
+
+def _position(form: Any) -> str:
+    position = form_text(form, "position", 20)
+    return position if position in POSITIONS else "after"
+
+
+def _command(ctx: engine.EngineContext, subject: Subject, task: TaskView, name: str, form: Any) -> None:
+    command = COMMANDS.get(name)
+    if command is None:
         raise NotFound("没有这个操作。")
+    command(ctx, subject, task, form, form_text(form, "reason", TEXT_MAX))
 
 
 async def _share(ctx: engine.EngineContext, subject: Subject, task_id: str, instance_id: str, name: str,
                  form: Any) -> None:
     if name == "comment":
-        engine.add_comment(ctx, instance_id, subject, _text(form, "body"), task_id=task_id)
+        engine.add_comment(ctx, instance_id, subject, form_text(form, "body", TEXT_MAX), task_id=task_id)
         return
     upload = form.get("file")
     if upload is None or not hasattr(upload, "read"):

@@ -51,7 +51,7 @@ async def start_submit(process_key: str, request: Request, ctx: PageCtx, subject
         return _form_page(request, process, data=data, errors=exc.errors, institution=institution,
                           status_code=422)
     # The first step is often the applicant's own (e.g. 填写申请): go straight to it.
-    mine = [t for t in view.open_tasks if engine.task_actions(subject, t)]
+    mine = [t for t in view.open_tasks if "complete" in engine.task_actions(ctx, subject, t.id)]
     if mine:
         return redirect(f"/tasks/{mine[0].id}?flash=started")
     return redirect(f"/instances/{view.id}?flash=started")

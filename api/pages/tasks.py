@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 import engine
 from api.forms_render import parse_form_submission, render_form_html
 from api.pages.common import PageCtx, PageSubject, html_errors, lang_of, redirect, render
-from api.pages.operations import offered, send_back_targets
+from api.pages.operations import removable_signers, send_back_targets
 from engine import Subject, TaskDetail
 from engine.errors import EngineError, ValidationFailed
 
@@ -19,7 +19,7 @@ OUTCOME_FIELD = "outcome"
 
 def _page(request: Request, detail: TaskDetail, subject: Subject, *, data: dict[str, Any] | None = None,
           errors: list[Any] | None = None, status_code: int = 200) -> HTMLResponse:
-    actions = engine.task_actions(subject, detail.task)
+    actions = engine.task_actions(request.app.state.ctx, subject, detail.task.id)
     editable = "complete" in actions
     schema = detail.schema
     if schema and not editable:
@@ -34,7 +34,7 @@ def _page(request: Request, detail: TaskDetail, subject: Subject, *, data: dict[
     return render(request, "task.html", status_code=status_code, detail=detail, task=detail.task,
                   actions=actions, form_html=form_html, has_outcome_field=has_outcome_field,
                   has_files=has_files, has_errors=bool(errors), nav_active="todo",
-                  ops=offered(subject, detail, actions), targets=send_back_targets(detail),
+                  targets=send_back_targets(detail), signers=removable_signers(request, detail, actions),
                   comments=_safe(engine.list_comments, request, detail),
                   attachments=_safe(engine.list_attachments, request, detail))
 

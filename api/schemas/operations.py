@@ -74,6 +74,7 @@ class SignerOut(BaseModel):
     outcome: str | None
     task_id: str | None
     added_by: str
+    removable: bool = False  # the caller may 减签 this signer now
 
 
 class CommentOut(BaseModel):

@@ -31,11 +31,13 @@ from engine.identity.policy import (
     DbPolicyAdapter,
     authorizer,
     install_policy_hook,
+    permitted_institutions,
     record_access_denied,
     seed_policy,
 )
 from engine.identity.roles import assign_role, known_roles, list_policies, revoke_role, security_settings
 from engine.identity.sessions import LoginRefused, LoginResult, SessionInfo, login, logout, resolve_session
+from engine.identity.user_import import COLUMNS as USER_IMPORT_COLUMNS
 from engine.identity.user_import import import_users_csv
 from engine.identity.users import (
     UserFields,
@@ -53,13 +55,16 @@ from engine.identity.views import (
     ApiClientView,
     AuditEntry,
     DepartmentView,
-    UserImportResult,
     InstitutionView,
+    UserImportResult,
     UserView,
 )
+from engine.models.identity import INSTITUTION_KINDS
 
 __all__ = [
     "DEMO_PASSWORD",
+    "INSTITUTION_KINDS",
+    "USER_IMPORT_COLUMNS",
     "ApiClientSecret",
     "ApiClientView",
     "AuditEntry",
@@ -97,6 +102,7 @@ __all__ = [
     "login",
     "logout",
     "nonce_store",
+    "permitted_institutions",
     "record_access_denied",
     "reset_password",
     "reset_totp",

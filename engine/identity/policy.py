@@ -333,6 +333,15 @@ def require(
     raise exc
 
 
+def permitted_institutions(ctx: EngineContext, subject: Subject, obj: str, act: str) -> list[str]:
+    """Institutions (``*`` first, meaning all) where the subject may ``act`` on ``obj``; no audit.
+
+    For pages that offer only what an admin may manage; the commands still decide with :func:`require`.
+    """
+    authz = authorizer(ctx)
+    return [d for d in sorted(subject.roles) if decide(authz, subject, d, obj, act)]
+
+
 def record_access_denied(ctx: EngineContext, actor: str, *, reason: str, **details: Any) -> None:
     """Audit a refused access decided outside the engine commands (API authentication, CSRF).
 

@@ -29,13 +29,14 @@ from engine.models import CasbinRule, Institution, User
 from engine.subject import Subject
 
 
-def known_roles(ctx: EngineContext) -> dict[str, str]:
-    """Role name → Chinese label, from ``policies/roles.csv``."""
-    cached = ctx.extras.get("_known_roles")
+def known_roles(ctx: EngineContext, lang: str = "zh") -> dict[str, str]:
+    """Role name → label from ``policies/roles.csv``: Chinese, or English when ``lang`` starts with "en"."""
+    cached = ctx.extras.get("_role_rows")
     if cached is None:
         with (ctx.settings.policies_dir / "roles.csv").open(encoding="utf-8") as fh:
-            cached = ctx.extras["_known_roles"] = {r["role"]: r["label_zh"] for r in csv.DictReader(fh)}
-    return cached
+            cached = ctx.extras["_role_rows"] = list(csv.DictReader(fh))
+    column = "label_en" if lang.lower().startswith("en") else "label_zh"
+    return {r["role"]: r[column] or r["label_zh"] for r in cached}
 
 
 def _held_roles(session: Session, username: str) -> set[str]:

@@ -5,12 +5,19 @@ from sqlalchemy.orm import Session
 
 from engine.context import EngineContext
 from engine.errors import Conflict
-from engine.models import TaskCandidate
+from engine.models import HumanTask, TaskCandidate
 from engine.operations._common import load_task, record, require_open
 from engine.permissions import authorize, run_command
 from engine.signing import touch
 from engine.subject import Subject
 from engine.views import TaskView
+
+
+def returnable(subject: Subject, task: HumanTask) -> bool:
+    """The subject holds the task and it came from a pool (candidate role, or several named users)."""
+    pooled = subject.has_any_role(task.institution, task.candidate_roles or []) or \
+        (len(task.candidate_users or []) > 1 and subject.username in task.candidate_users)
+    return task.assignee == subject.username and pooled
 
 
 def claim_task(ctx: EngineContext, task_id: str, subject: Subject, *, reason: str = "") -> TaskView:
@@ -49,9 +56,7 @@ def unclaim_task(ctx: EngineContext, task_id: str, subject: Subject, *, reason: 
         task = loaded.task
         require_open(task, loaded.instance)
         authorize(ctx, session, subject, "unclaim", task=task, instance=loaded.instance)
-        pooled = subject.has_any_role(task.institution, task.candidate_roles or []) or \
-            (len(task.candidate_users or []) > 1 and subject.username in task.candidate_users)
-        if task.assignee != subject.username or not pooled:
+        if not returnable(subject, task):
             raise Conflict("该任务不能退回任务池 (task was not claimed from a pool)", task_id=task_id)
         task.assignee = None
         touch(session, loaded.instance, ctx.clock.now())

@@ -18,7 +18,7 @@ from engine.context import EngineContext
 from engine.errors import Conflict, NotFound
 from engine.human_tasks import close_task
 from engine.instances import apply_workflow
-from engine.models import HumanTask, Signer, SignPlan
+from engine.models import HumanTask, Instance, Signer, SignPlan
 from engine.models import human_task as ht
 from engine.models import operations as op
 from engine.notifications.service import notify
@@ -32,7 +32,7 @@ from engine.operations._common import (
     restore,
 )
 from engine.operations.handover import reassign
-from engine.permissions import authorize, run_command
+from engine.permissions import allows, authorize, run_command
 from engine.signing import clone_task, plan_for, touch
 from engine.subject import Subject
 from engine.views import TaskView
@@ -139,6 +139,31 @@ def _retract_vote(ctx: EngineContext, session: Session, row: HumanTask, signer: 
     return new
 
 
+def latest_own(session: Session, instance_id: str, username: str) -> HumanTask | None:
+    """The user's latest completed task of the instance (what 撤回 takes back), if any."""
+    return session.scalar(select(HumanTask).where(
+        HumanTask.instance_id == instance_id, HumanTask.completed_by == username,
+        HumanTask.state == ht.COMPLETED, HumanTask.outcome.is_distinct_from("sent_back"))
+        .order_by(HumanTask.seq.desc()).limit(1))
+
+
+def _open_vote(session: Session, mine: HumanTask) -> tuple[Signer | None, SignPlan | None]:
+    """My signer row, and its plan when that countersign is still open (then only my vote is retracted)."""
+    signer = session.scalar(select(Signer).where(Signer.human_task_id == mine.id))
+    plan = session.get(SignPlan, signer.plan_id) if signer and signer.plan_id else None
+    return signer, plan if plan is not None and plan.status == op.OPEN else None
+
+
+def withdrawable(ctx: EngineContext, session: Session, subject: Subject, instance: Instance) -> bool:
+    """Whether `withdraw` would pass its checks that need no workflow restore (for offering the button)."""
+    mine = latest_own(session, instance.id, subject.username)
+    if mine is None or instance.status != "running" or not allows(
+            ctx, session, subject, "withdraw", task=mine, instance=instance, owner=mine.completed_by):
+        return False
+    return _open_vote(session, mine)[1] is not None or \
+        not _acted_after(session, instance.id, mine.seq, mine.spiff_task_id)
+
+
 def withdraw(ctx: EngineContext, instance_id: str, subject: Subject, *, reason: str = "") -> list[TaskView]:
     """撤回: take back my latest submission or approval while nobody after me has acted.
 
@@ -152,18 +177,14 @@ def withdraw(ctx: EngineContext, instance_id: str, subject: Subject, *, reason: 
 
     def command(session: Session) -> list[TaskView]:
         loaded = load_instance(session, instance_id)
-        mine = session.scalar(select(HumanTask).where(
-            HumanTask.instance_id == instance_id, HumanTask.completed_by == subject.username,
-            HumanTask.state == ht.COMPLETED, HumanTask.outcome.is_distinct_from("sent_back"))
-            .order_by(HumanTask.seq.desc()).limit(1))
+        mine = latest_own(session, instance_id, subject.username)
         if mine is None:
             raise NotFound("没有可撤回的办理记录 (nothing of yours to withdraw)", instance_id=instance_id)
         authorize(ctx, session, subject, "withdraw", task=mine, instance=loaded.instance, owner=mine.completed_by)
         if loaded.instance.status != "running":
             raise Conflict("流程已结束 (instance is not running)", instance_id=instance_id)
-        signer = session.scalar(select(Signer).where(Signer.human_task_id == mine.id))
-        plan = session.get(SignPlan, signer.plan_id) if signer and signer.plan_id else None
-        if plan is not None and plan.status == op.OPEN:
+        signer, plan = _open_vote(session, mine)
+        if plan is not None:
             created = [_retract_vote(ctx, session, mine, signer)]
             touch(session, loaded.instance, ctx.clock.now())
             record(ctx, session, subject, "task.withdraw_vote", instance=loaded.instance, task=mine, reason=reason)

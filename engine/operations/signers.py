@@ -8,13 +8,13 @@ from sqlalchemy.orm import Session
 
 from engine.context import EngineContext
 from engine.errors import Conflict, FieldError, NotFound, ValidationFailed
-from engine.models import HumanTask, Signer
+from engine.models import HumanTask, Instance, Signer
 from engine.models import human_task as ht
 from engine.models import operations as op
 from engine.notifications.service import notify
 from engine.operations._common import load_instance, load_task, record, require_open, restore
 from engine.operations.voting import settle
-from engine.permissions import authorize, run_command
+from engine.permissions import allows, authorize, run_command
 from engine.signing import WAITING, clone_task, drop_row, open_signer, plan_for, signers_of, start_plan, touch
 from engine.subject import Subject
 from engine.views import TaskView
@@ -32,10 +32,35 @@ class SignerView:
     outcome: str | None
     task_id: str | None
     added_by: str
+    removable: bool = False  # 减签 is open to this subject now (what remove_signer would allow)
 
 
-def _view(s: Signer) -> SignerView:
-    return SignerView(s.id, s.username, s.kind, s.position, s.state, s.outcome, s.human_task_id, s.added_by)
+def _view(s: Signer, removable: bool = False) -> SignerView:
+    return SignerView(s.id, s.username, s.kind, s.position, s.state, s.outcome, s.human_task_id, s.added_by,
+                      removable)
+
+
+def _not_acted(signer: Signer, instance: Instance) -> bool:
+    return signer.state in (op.OPEN, op.PENDING) and instance.status == "running"
+
+
+def removable(ctx: EngineContext, session: Session, subject: Subject, signer: Signer, instance: Instance) -> bool:
+    """Whether `remove_signer` would accept this signer from the subject (authorization + not acted)."""
+    row = session.get(HumanTask, signer.human_task_id) if signer.human_task_id else None
+    return _not_acted(signer, instance) and allows(ctx, session, subject, "remove_signer", task=row,
+                                                   instance=instance, owner=signer.added_by)
+
+
+def step_signers(session: Session, task: HumanTask) -> list[Signer]:
+    """The signers of the task's step (votes and 加签 holds), in order."""
+    plans = select(op.SignPlan.id).where(op.SignPlan.instance_id == task.instance_id,
+                                         op.SignPlan.spiff_task_id == task.spiff_task_id)
+    holds = select(HumanTask.id).where(HumanTask.instance_id == task.instance_id,
+                                       HumanTask.spiff_task_id == task.spiff_task_id)
+    return list(session.scalars(select(Signer).where(
+        Signer.instance_id == task.instance_id,
+        (Signer.plan_id.in_(plans)) | (Signer.waiting_task_id.in_(holds)))
+        .order_by(Signer.created_at, Signer.position)).all())
 
 
 def _add_before(session: Session, task: HumanTask, username: str, subject: Subject, now) -> HumanTask:
@@ -128,7 +153,7 @@ def remove_signer(ctx: EngineContext, signer_id: str, subject: Subject, *, reaso
         loaded = load_instance(session, signer.instance_id)
         instance = loaded.instance
         authorize(ctx, session, subject, "remove_signer", task=row, instance=instance, owner=signer.added_by)
-        if signer.state not in (op.OPEN, op.PENDING) or instance.status != "running":
+        if not _not_acted(signer, instance):
             raise Conflict("只能减去尚未处理的人 (signer has already acted)", signer_id=signer_id)
         now, created = ctx.clock.now(), []
         signer.state = op.REMOVED
@@ -156,19 +181,12 @@ def remove_signer(ctx: EngineContext, signer_id: str, subject: Subject, *, reaso
 
 
 def list_signers(ctx: EngineContext, task_id: str, subject: Subject) -> list[SignerView]:
-    """The signers of the task's step (votes and 加签 holds), in order."""
+    """The signers of the task's step (votes and 加签 holds), in order, each marked `removable` for the subject."""
 
     def command(session: Session) -> list[SignerView]:
         loaded = load_task(session, task_id)
         authorize(ctx, session, subject, "read", task=loaded.task, instance=loaded.instance)
-        plans = select(op.SignPlan.id).where(op.SignPlan.instance_id == loaded.instance.id,
-                                             op.SignPlan.spiff_task_id == loaded.task.spiff_task_id)
-        holds = select(HumanTask.id).where(HumanTask.instance_id == loaded.instance.id,
-                                           HumanTask.spiff_task_id == loaded.task.spiff_task_id)
-        rows = session.scalars(select(Signer).where(
-            Signer.instance_id == loaded.instance.id,
-            (Signer.plan_id.in_(plans)) | (Signer.waiting_task_id.in_(holds)))
-            .order_by(Signer.created_at, Signer.position)).all()
-        return [_view(s) for s in rows]
+        return [_view(s, removable(ctx, session, subject, s, loaded.instance))
+                for s in step_signers(session, loaded.task)]
 
     return run_command(ctx, command)

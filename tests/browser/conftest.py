@@ -4,9 +4,18 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
+
+import engine
+from api.auth import PlatformAuthenticator
+from api.main import create_app
+from engine import FakeClock, Settings, deploy_directory, open_engine, start_instance
+from engine.config import PROJECT_ROOT
+from engine.migrate import upgrade
+from tests.browser.server import ServerThread, free_port, leave
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -34,6 +43,29 @@ def live_server(tmp_path_factory):
     _vendor_assets()
     thread, base, ctx = start(tmp_path_factory.mktemp("browser"))
     yield base
+    thread.stop()
+    ctx.db.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def demo_server(tmp_path_factory):
+    """The demo district (real accounts, password Demo@2026hosp) behind the real login (PlatformAuthenticator)."""
+    folder: Path = tmp_path_factory.mktemp("login-browser")
+    url = f"sqlite:///{folder / 'browser.db'}"
+    upgrade(url)
+    ctx = open_engine(Settings(database_url=url, var_dir=folder), clock=FakeClock())
+    engine.load_demo_identity(ctx)
+    deploy_directory(ctx, PROJECT_ROOT / "processes", actor="demo-loader")
+    start_instance(ctx, "leave_request", initiator="wangfang", institution="rmyy_main",
+                   data=leave("王芳", 2))
+    port = free_port()
+    thread = ServerThread(create_app(ctx, authenticate=PlatformAuthenticator()), port)
+    thread.start()
+    for _ in range(100):
+        if thread.server.started:
+            break
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
     thread.stop()
     ctx.db.engine.dispose()
 

@@ -1,44 +1,12 @@
 """A real demo user signs in through the login form (PlatformAuthenticator) and completes a task."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-import engine
-from api.auth import PlatformAuthenticator
-from api.main import create_app
-from engine import FakeClock, Settings, deploy_directory, open_engine, start_instance
-from engine.config import PROJECT_ROOT
-from engine.migrate import upgrade
-from tests.browser.server import ServerThread, free_port, leave
+from engine import DEMO_PASSWORD as PASSWORD
 from tests.screenshots import screenshot_dir
 
 pytestmark = pytest.mark.browser
-PASSWORD = "Demo@2026hosp"
-
-
-@pytest.fixture(scope="module")
-def demo_server(tmp_path_factory):
-    folder: Path = tmp_path_factory.mktemp("login-browser")
-    url = f"sqlite:///{folder / 'browser.db'}"
-    upgrade(url)
-    ctx = open_engine(Settings(database_url=url, var_dir=folder), clock=FakeClock())
-    engine.load_demo_identity(ctx)
-    deploy_directory(ctx, PROJECT_ROOT / "processes", actor="demo-loader")
-    start_instance(ctx, "leave_request", initiator="wangfang", institution="rmyy_main",
-                   data=leave("王芳", 2))
-    port = free_port()
-    thread = ServerThread(create_app(ctx, authenticate=PlatformAuthenticator()), port)
-    thread.start()
-    import time
-    for _ in range(100):
-        if thread.server.started:
-            break
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    thread.stop()
-    ctx.db.engine.dispose()
 
 
 def test_demo_user_logs_in_through_the_form_and_completes_a_task(browser, demo_server):

@@ -12,7 +12,8 @@ FORBIDDEN = ("api", "fastapi", "starlette", "jinja2")
 EXPECTED = {
     "ChainReport", "Clock", "CompleteResult", "DefinitionSummary", "DeployResult", "Diagnostic",
     "EngineContext", "FakeClock", "InstanceView", "Settings", "Subject", "SystemClock", "TaskDetail",
-    "TaskView", "check_consistency", "complete_task", "deploy", "deploy_directory", "find_instances", "get_instance", "get_task",
+    "TaskView", "check_consistency", "complete_task", "deploy", "deploy_directory", "find_instances", "get_instance",
+    "get_task",
     "list_definitions", "list_tasks", "migrate_database", "open_engine", "start_instance",
     "validate_definition", "verify_audit_chain",
 }
@@ -25,9 +26,12 @@ OPERATIONS = {
     "unread_count", "urge", "withdraw",
 }
 
+# Staff and admin pages: what a user may do on a task, which institutions an admin may manage.
+PAGES = {"task_actions", "permitted_institutions", "INSTITUTION_KINDS", "USER_IMPORT_COLUMNS", "known_roles"}
+
 
 def test_public_names_are_pinned():
-    assert set(engine.__all__) >= EXPECTED | OPERATIONS
+    assert set(engine.__all__) >= EXPECTED | OPERATIONS | PAGES
     for name in engine.__all__:
         assert hasattr(engine, name), name
 

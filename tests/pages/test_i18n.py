@@ -15,7 +15,9 @@ DYNAMIC = {
     "tab": ["todo", "done", "mine", "cc"],
     "urgency": ["0", "1", "2"],
     "status": ["open", "completed", "cancelled", "running", "suspended", "error"],
-    "flash": ["completed", "started", "saved", "password_changed", "logged_out", "done", "marked_read"],
+    "flash": ["completed", "started", "saved", "password_changed", "logged_out", "done", "marked_read",
+              "op_remove_signer", "op_withdraw", "admin_user_created", "admin_institution_saved",
+              "admin_department_saved", "admin_client_saved"],
     "action": ["instance.start", "task.complete"],
     "error": ["status_401", "status_403", "status_404", "status_409", "status_422"],
     "inbox": ["empty_todo", "empty_done", "empty_mine", "empty_cc"],
@@ -23,8 +25,8 @@ DYNAMIC = {
     "totp.error": ["bad_totp", "already_enrolled", "not_pending"],
     "password.rule": ["too_short", "too_few_classes", "contains_username", "reused", "mismatch", "bad_current",
                       "invalid", "required"],
-    "op": ["claim", "unclaim", "send_back", "transfer", "delegate", "add_signer", "urge", "cc", "comment",
-           "attach"],
+    "op": ["claim", "unclaim", "send_back", "transfer", "delegate", "add_signer", "remove_signer", "withdraw", "urge",
+           "cc", "comment", "attach"],
     "admin": ["security"],
     "admin.action": [],
     "admin.incident": [],
@@ -32,6 +34,11 @@ DYNAMIC = {
     "op.user": [],
 }
 DYNAMIC_UNDERSCORE = {"admin.action_": ["unlock", "reset_password", "deactivate", "activate"],
+                      "admin.page_": ["users", "user_new", "user_import", "institutions", "departments",
+                                      "api_clients", "security", "audit", "incidents"],
+                      "admin.kind_": ["hospital", "campus", "community"],
+                      "admin.client_": ["rotate", "disable", "enable"],
+                      "op.signer_state_": ["open", "pending"],
                       "admin.incident_": ["retry", "skip"], "op.position_": ["before", "after", "countersign"],
                       "op.user_": ["username", "usernames"]}
 

@@ -86,3 +86,38 @@ def test_notification_centre_lists_and_marks_read(client):
         client.post("/notifications/read", data={"csrf_token": "csrf-dr_wang"}, headers=as_user("dr_wang"))
         after = client.get("/notifications?unread=1", headers=as_user("dr_wang")).text
         assert 'id="notification-' not in after
+
+
+def test_remove_signer_lists_only_signers_i_added_who_have_not_acted(client):
+    task_id = _leave_task(client)
+    page = client.get(f"/tasks/{task_id}", headers=as_user("dr_wang")).text
+    assert 'id="panel-remove_signer"' not in page  # nobody added yet: nothing to remove
+    if 'id="op-claim"' in page:
+        op(client, task_id, "claim")
+    assert op(client, task_id, "add_signer", username="med_zhao", position="after", reason="请医务处会签"
+              ).status_code == 303
+    page = client.get(f"/tasks/{task_id}", headers=as_user("dr_wang")).text
+    options = re.findall(r'<option value="([^"]+)">([^<]+)</option>',
+                         page.split('id="remove_signer-signer_id"')[1].split("</select>")[0])
+    assert [label.split(" · ")[0] for _, label in options] == ["med_zhao"]  # not dr_wang himself
+    r = op(client, task_id, "remove_signer", signer_id=options[0][0], reason="不需要了")
+    assert r.status_code == 303 and r.headers["location"] == f"/tasks/{task_id}?flash=op_remove_signer"
+    after = client.get(r.headers["location"], headers=as_user("dr_wang")).text
+    assert "已减签" in after and 'id="panel-remove_signer"' not in after
+    assert op(client, task_id, "remove_signer", user="nurse_li", signer_id=options[0][0]).status_code in (403, 409)
+
+
+def test_buttons_come_from_task_actions_and_withdraw_goes_back_to_the_inbox(client):
+    task_id = _leave_task(client)
+    applicant = client.get(f"/tasks/{task_id}", headers=as_user("nurse_li")).text
+    assert 'id="panel-urge"' in applicant and 'id="panel-withdraw"' not in applicant  # she completed no step
+    assert "op-claim" not in applicant and 'name="_outcome"' not in applicant
+    assert client.get(f"/tasks/{task_id}", headers=as_user("outsider")).status_code == 403
+    done = client.post(f"/tasks/{task_id}", data={"outcome": "approve", "comment": "同意"}, headers=as_user("dr_wang"))
+    assert done.status_code == 303
+    mine = client.get(f"/tasks/{task_id}", headers=as_user("dr_wang")).text
+    assert 'id="panel-withdraw"' in mine and 'id="panel-transfer"' not in mine  # done: read-only, may withdraw
+    r = op(client, task_id, "withdraw", reason="再看看")
+    assert r.status_code == 303 and r.headers["location"] == "/inbox?tab=todo&flash=op_withdraw", r.text
+    inbox = client.get(r.headers["location"], headers=as_user("dr_wang")).text
+    assert "已撤回" in inbox and re.search(r'href="/tasks/([0-9a-f-]{36})"', inbox)

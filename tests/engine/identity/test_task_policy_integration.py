@@ -51,3 +51,18 @@ def test_transfer_to_another_eligible_head_uses_casbin_roles(meal):
     head = subject_of(ctx, "liuqiang")
     engine.transfer_task(ctx, view.open_tasks[0].id, head, username="zhujun", reason="出差")
     assert [t.node_id for t in engine.list_tasks(ctx, subject_of(ctx, "zhujun"))] == ["dept_head_review"]
+
+
+def test_offered_actions_follow_the_casbin_policy(meal):
+    """task_actions asks the same decision as the commands: finance may complete but not add signers."""
+    ctx, view = meal
+    head = subject_of(ctx, "liuqiang")
+    first = view.open_tasks[0].id
+    assert {"complete", "add_signer", "transfer"} <= set(engine.task_actions(ctx, head, first))
+    [finance_task] = engine.complete_task(ctx, first, head, outcome="approve", data={"comment": "同意"}).created
+    finance = subject_of(ctx, "sunyan")
+    offered = engine.task_actions(ctx, finance, finance_task.id)
+    assert "complete" in offered and "add_signer" not in offered  # no `task, add_signer` grant for finance
+    with pytest.raises(PermissionDenied):
+        engine.add_signer(ctx, finance_task.id, finance, "caolin", reason="请协助")
+    assert engine.task_actions(ctx, subject_of(ctx, "tangwen"), finance_task.id) == []
