@@ -70,6 +70,7 @@ class FakeSystem:
                     delay = system.delay
                 if delay:
                     time.sleep(delay)
+                extra: list[dict[str, str]] = []
                 if failing:
                     status, body = system.fail_status, {"error": "internal error", "code": "E500"}
                 else:
