@@ -42,6 +42,7 @@ def test_admin_creates_institution_department_and_user_who_then_signs_in(browser
                                         "#new-reason": "区卫健委批复设立"})
     page.wait_for_url("**/admin/institutions?flash=admin_institution_saved")
     assert page.locator("#institution-sq_south").is_visible()
+    page.screenshot(path=str(screenshot_dir() / "admin-institutions-desktop.png"), full_page=True)
 
     page.goto(f"{demo_server}/admin/departments?institution=sq_south")
     _submit(page, "#department-form", {"#new-dept-code": "qk", "#new-dept-name": "全科",
