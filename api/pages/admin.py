@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 import engine
-from api.pages.admin_base import institution_choices, is_incident_admin, render_admin
+from api.pages.admin_base import institution_choices, is_incident_admin, may, render_admin, submit_form
 from api.pages.common import PageCtx, PageSubject, form_text, html_errors, lang_of, parse_int, redirect
 from engine import EngineContext, Subject
 from engine.errors import PermissionDenied
@@ -70,11 +70,31 @@ async def role_change(change: str, request: Request, ctx: PageCtx, subject: Page
     return redirect("/admin/users?flash=done")
 
 
+def _security_page(request: Request, ctx: EngineContext, subject: Subject, errors: dict[str, str] | None = None,
+                   values: dict[str, str] | None = None, status_code: int = 200) -> HTMLResponse:
+    current = engine.security_settings(ctx, subject)
+    editable = {name: current[name] for name in engine.SECURITY_LIMITS}
+    return render_admin(request, "admin_security.html", "security", status_code=status_code,
+                        limits=engine.SECURITY_LIMITS, values=values or editable, errors=errors or {},
+                        fixed=sorted((k, v) for k, v in current.items() if k not in editable),
+                        can_edit=may(ctx, subject, "*", "security", "admin"))
+
+
 @router.get("/security", response_class=HTMLResponse)
 @html_errors
 def security(request: Request, ctx: PageCtx, subject: PageSubject) -> HTMLResponse:
-    return render_admin(request, "admin_table.html", "security", title_key="admin.security",
-                        rows=sorted(engine.security_settings(ctx, subject).items()))
+    return _security_page(request, ctx, subject)
+
+
+@router.post("/security", response_class=HTMLResponse)
+@html_errors
+async def security_save(request: Request, ctx: PageCtx, subject: PageSubject) -> Response:
+    return await submit_form(
+        request, (*engine.SECURITY_LIMITS, "reason"),
+        lambda v, form: engine.update_security_settings(
+            ctx, subject, {n: v[n] for n in engine.SECURITY_LIMITS}, reason=v["reason"]),
+        lambda errors, values, status: _security_page(request, ctx, subject, errors, values, status),
+        lambda _: redirect("/admin/security?flash=saved"))
 
 
 @router.get("/audit", response_class=HTMLResponse)

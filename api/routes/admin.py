@@ -20,6 +20,7 @@ from api.schemas.identity import (
     InstitutionPatch,
     Reasoned,
     RoleIn,
+    SettingsIn,
     TemporaryPasswordOut,
     UserIn,
     UserPatch,
@@ -212,6 +213,13 @@ def policies(
 @router.get("/settings")
 def security_settings(ctx: Ctx, subject: CurrentSubject) -> dict[str, object]:
     return engine.security_settings(ctx, subject)
+
+
+@router.patch("/settings")
+def update_security_settings(body: SettingsIn, ctx: Ctx, subject: CurrentSubject) -> dict[str, object]:
+    """Change password, lockout and session values (security administrators; each within its range)."""
+    return engine.update_security_settings(ctx, subject, body.model_dump(exclude_none=True, exclude={"reason"}),
+                                           reason=body.reason)
 
 
 @router.get("/api-clients", response_model=list[engine.ApiClientView])

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, create_model
+
+from engine import SECURITY_LIMITS
 
 
 class Reasoned(BaseModel):
@@ -131,3 +133,10 @@ class ChainOut(BaseModel):
     checked: int
     first_bad_seq: int | None = None
     problem: str = ""
+
+
+# Only the values to change, each within the range the engine allows (engine.SECURITY_LIMITS).
+SettingsIn = create_model(
+    "SettingsIn", __base__=Reasoned,
+    **{name: (int | None, Field(None, ge=low, le=high)) for name, (low, high) in SECURITY_LIMITS.items()},
+)

@@ -35,7 +35,9 @@ from engine.identity.policy import (
     record_access_denied,
     seed_policy,
 )
-from engine.identity.roles import assign_role, known_roles, list_policies, revoke_role, security_settings
+from engine.identity.roles import assign_role, known_roles, list_policies, revoke_role
+from engine.identity.security_policy import LIMITS as SECURITY_LIMITS
+from engine.identity.security_policy import security_settings, update_security_settings
 from engine.identity.sessions import LoginRefused, LoginResult, SessionInfo, login, logout, resolve_session
 from engine.identity.user_import import COLUMNS as USER_IMPORT_COLUMNS
 from engine.identity.user_import import import_users_csv
@@ -110,7 +112,9 @@ __all__ = [
     "reveal_user_pii",
     "revoke_role",
     "rotate_api_client_secret",
+    "SECURITY_LIMITS",
     "security_settings",
+    "update_security_settings",
     "seed_policy",
     "set_api_client_active",
     "set_api_client_permissions",

@@ -15,8 +15,6 @@ from engine import audit
 from engine.context import EngineContext
 from engine.errors import FieldError, ValidationFailed
 from engine.security.fields import BlindIndex, FieldCipher
-from engine.security.lockout import LockoutPolicy
-from engine.security.passwords import PasswordPolicy
 
 #: Roles that need a verified TOTP second factor before they apply to a session.
 PRIVILEGED_ROLES = frozenset({"sys_admin", "security_admin", "audit_admin"})
@@ -86,23 +84,6 @@ def blind_index(ctx: EngineContext) -> BlindIndex:
 def hasher(ctx: EngineContext) -> PasswordHasher | None:
     """Tests inject a light argon2 hasher via ``ctx.extras['password_hasher']``."""
     return ctx.extras.get("password_hasher")
-
-
-def password_policy(ctx: EngineContext) -> PasswordPolicy:
-    s = ctx.settings
-    return PasswordPolicy(
-        min_length=s.password_min_length,
-        history=s.password_history,
-        max_age_days=s.password_max_age_days,
-        warn_days=s.password_warn_days,
-    )
-
-
-def lockout_policy(ctx: EngineContext) -> LockoutPolicy:
-    s = ctx.settings
-    return LockoutPolicy(
-        max_failures=s.lockout_failures, lock_minutes=s.lockout_minutes, reset_minutes=s.lockout_minutes
-    )
 
 
 def require_reason(reason: str | None) -> str:

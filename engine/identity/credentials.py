@@ -9,9 +9,10 @@ from sqlalchemy.orm import Session
 
 from engine.context import EngineContext
 from engine.errors import AuthenticationFailed, Conflict, NotFound
-from engine.identity._common import aware, field_cipher, hasher, now, password_policy, record, record_now
+from engine.identity._common import aware, field_cipher, hasher, now, record, record_now
 from engine.identity.nonces import nonce_store
 from engine.identity.policy import authorizer
+from engine.identity.security_policy import password_policy
 from engine.identity.sessions import (
     OK,
     TOTP_ENROLLMENT_REQUIRED,
@@ -47,9 +48,9 @@ def _user(session: Session, username: str) -> User:
     return user
 
 
-def set_password(ctx: EngineContext, user: User, new_password: str, *, must_change: bool) -> None:
+def set_password(ctx: EngineContext, session: Session, user: User, new_password: str, *, must_change: bool) -> None:
     """Check the policy (history included), store the hash and shift the history."""
-    policy = password_policy(ctx)
+    policy = password_policy(ctx, session)
     history = list(user.password_history or ([user.password_hash] if user.password_hash else []))
     policy.ensure_acceptable(
         new_password, user.username, history, hasher=hasher(ctx), pointer="/new_password"
@@ -83,7 +84,7 @@ def change_password(
         user = _user(session, subject.username)
         if not verify_password(user.password_hash, current_password, hasher=hasher(ctx)):
             return record_failed_attempt(ctx, session, user, now(ctx), "bad_credentials", ip)
-        set_password(ctx, user, new_password, must_change=False)
+        set_password(ctx, session, user, new_password, must_change=False)
         keep = token_hash(session_token) if session_token else ""
         session.execute(
             update(UserSession)

@@ -151,27 +151,3 @@ def list_policies(ctx: EngineContext, subject: Subject, ptype: str | None = None
         require(ctx, subject, WILDCARD, "identity", "read", command="list_policies")
     with ctx.db.unit_of_work() as session:
         return list_rules(session, ptype)
-
-
-def security_settings(ctx: EngineContext, subject: Subject) -> dict[str, object]:
-    """The effective password, lockout and session policy (``security:read`` on ``*``).
-
-    These come from ``HWF_*`` settings; changing them is a deployment change, not an API call.
-    """
-    require(ctx, subject, WILDCARD, "security", "read", command="security_settings")
-    s = ctx.settings
-    return {
-        "password_min_length": s.password_min_length,
-        "password_min_classes": 3,
-        "password_history": s.password_history,
-        "password_max_age_days": s.password_max_age_days,
-        "password_warn_days": s.password_warn_days,
-        "lockout_failures": s.lockout_failures,
-        "lockout_minutes": s.lockout_minutes,
-        "session_idle_minutes": s.session_idle_minutes,
-        "session_absolute_hours": s.session_absolute_hours,
-        "account_expiry_warn_days": s.account_expiry_warn_days,
-        "api_signature_max_age_seconds": s.api_signature_max_age_seconds,
-        "totp_required_roles": sorted(EXCLUSIVE_ADMIN_ROLES),
-        "sso_enabled": bool(s.sso_secret),
-    }

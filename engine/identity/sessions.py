@@ -23,12 +23,11 @@ from engine.identity._common import (
     aware,
     field_cipher,
     hasher,
-    lockout_policy,
     now,
-    password_policy,
     record,
 )
 from engine.identity.policy import authorizer, build_subject
+from engine.identity.security_policy import effective_settings, lockout_policy, password_policy
 from engine.models import User, UserSession
 from engine.security import lockout, totp
 from engine.security.passwords import expiry_status, hash_password, needs_rehash, verify_password
@@ -132,7 +131,7 @@ def _days_left(until: datetime, at: datetime) -> int:
 def record_failed_attempt(
     ctx: EngineContext, session: Session, user: User, at: datetime, reason: str, ip: str
 ) -> LoginRefused:
-    policy = lockout_policy(ctx)
+    policy = lockout_policy(ctx, session)
     state, decision = lockout.record_failure(
         lockout.LoginFailures(user.failures, aware(user.last_failure_at)), at, policy
     )
@@ -177,7 +176,7 @@ def open_session(
         ip=ip[:64],
         totp_verified=totp_verified,
         via=via,
-        expires_at=at + timedelta(hours=ctx.settings.session_absolute_hours),
+        expires_at=at + timedelta(hours=effective_settings(ctx, session).session_absolute_hours),
     )
     session.add(row)
     session.flush()
@@ -201,7 +200,7 @@ def _login_tx(
         )
         return LoginRefused("bad_credentials", captcha_required=True)
     decision = lockout.assess(
-        lockout.LoginFailures(user.failures, aware(user.last_failure_at)), at, lockout_policy(ctx)
+        lockout.LoginFailures(user.failures, aware(user.last_failure_at)), at, lockout_policy(ctx, session)
     )
     if decision.locked:
         record(ctx, session, actor=user.username, action="login.refused", reason="locked", details={"ip": ip})
@@ -237,7 +236,7 @@ def _succeed(
     ip: str,
     totp_verified: bool,
 ) -> LoginResult:
-    policy = password_policy(ctx)
+    policy = password_policy(ctx, session)
     user.failures, user.last_failure_at, user.locked_until = 0, None, None
     user.login_count += 1
     user.last_login_at = at
@@ -252,7 +251,7 @@ def _succeed(
         warn_days = _days_left(aware(user.password_changed_at) + timedelta(days=policy.max_age_days), at)
     account_warn = None
     if user.expires_at is not None and aware(user.expires_at) - at <= timedelta(
-        days=ctx.settings.account_expiry_warn_days
+        days=effective_settings(ctx, session).account_expiry_warn_days
     ):
         account_warn = _days_left(aware(user.expires_at), at)
     token, row = open_session(ctx, session, user, at, ip=ip, totp_verified=totp_verified, via="password")
@@ -326,7 +325,7 @@ def _resolve_tx(ctx: EngineContext, session: Session, token: str) -> SessionInfo
         return None
     at = now(ctx)
     user = session.get(User, row.user_id)
-    idle_end = aware(row.last_seen_at) + timedelta(minutes=ctx.settings.session_idle_minutes)
+    idle_end = aware(row.last_seen_at) + timedelta(minutes=effective_settings(ctx, session).session_idle_minutes)
     if not user.active or (user.expires_at is not None and aware(user.expires_at) <= at):
         end_session(ctx, session, row, at, "user_disabled", user.username)
         return None
@@ -338,7 +337,7 @@ def _resolve_tx(ctx: EngineContext, session: Session, token: str) -> SessionInfo
         return None
     if at - aware(row.last_seen_at) >= TOUCH_EVERY:
         row.last_seen_at = at
-        idle_end = at + timedelta(minutes=ctx.settings.session_idle_minutes)
+        idle_end = at + timedelta(minutes=effective_settings(ctx, session).session_idle_minutes)
     must_change = user.must_change_password and row.via == "password"
     subject = build_subject(
         ctx,

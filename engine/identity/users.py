@@ -180,7 +180,7 @@ def create_user(
         )
         apply_sensitive(ctx, user, fields)
         if initial_password:
-            set_password(ctx, user, initial_password, must_change=True)
+            set_password(ctx, session, user, initial_password, must_change=True)
         session.add(user)
         session.flush()
         record(
@@ -319,7 +319,7 @@ def reset_password(
 
     def tx(session: Session) -> str:
         user = load_user(session, user_id)
-        set_password(ctx, user, password, must_change=True)
+        set_password(ctx, session, user, password, must_change=True)
         user.failures, user.last_failure_at, user.locked_until = 0, None, None
         _end_sessions(session, user, now(ctx), "password_reset")
         record(

@@ -10,6 +10,7 @@ from engine.models.identity import (
     Department,
     Institution,
     PolicyVersion,
+    SecuritySetting,
     UsedNonce,
     User,
     UserSession,
@@ -29,8 +30,8 @@ __all__ = [
     "Attachment", "AuditRecord", "Base", "Comment", "Definition", "Grant", "HumanTask", "Incident", "Instance", "Job",
     "MessageRecord", "MessageWait", "Notification", "SignPlan", "Signer", "TaskCandidate", "TaskSla",
     "WebhookSubscription",
-    "ApiClientRecord", "CasbinRule", "Department", "Institution", "PolicyVersion", "UsedNonce", "User",
-    "UserSession",
+    "ApiClientRecord", "CasbinRule", "Department", "Institution", "PolicyVersion", "SecuritySetting", "UsedNonce",
+    "User", "UserSession",
     "FormDraft", "ProcessDraft",
 ]
 

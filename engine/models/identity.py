@@ -138,6 +138,17 @@ class PolicyVersion(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class SecuritySetting(Base):
+    """An administrator's override of one password/lockout/session setting (the default is the HWF_* value)."""
+
+    __tablename__ = "security_settings"
+
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    value: Mapped[int]
+    updated_by: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class UsedNonce(Base):
     """Anti-replay store on the database (used when no Redis is configured)."""
 

@@ -212,3 +212,16 @@ def test_real_connections_refresh_policy_without_self_deadlock(ctx):
         web.cookies.clear()
         login(web, "shenji_admin")
         assert web.get("/api/audit/verify").json()["ok"] is True
+
+
+def test_security_settings_patch_checks_ranges_and_applies(web):
+    h = {"X-CSRF-Token": login(web, "anquan_admin")}
+    too_long = web.patch("/api/admin/settings", json={"lockout_minutes": 60, "reason": "试试看"}, headers=h)
+    assert too_long.status_code == 422
+    r = web.patch("/api/admin/settings", json={"session_idle_minutes": 30, "reason": "门诊要求"}, headers=h)
+    assert r.status_code == 200 and r.json()["session_idle_minutes"] == 30
+    assert web.get("/api/admin/settings").json()["session_idle_minutes"] == 30
+    web.cookies.clear()
+    h = {"X-CSRF-Token": login(web, "xitong_admin")}
+    refused = web.patch("/api/admin/settings", json={"lockout_failures": 4, "reason": "越权"}, headers=h)
+    assert refused.status_code == 403

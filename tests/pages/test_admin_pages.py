@@ -50,3 +50,28 @@ def test_sys_admin_assigns_and_revokes_a_role_with_reason(web):
     assert web.post("/admin/roles/revoke", data={**body, "reason": "岗位调整"}).status_code == 303
     assert web.post("/admin/roles/assign", data={k: v for k, v in body.items() if k != "csrf_token"}
                     | {"reason": "岗位调整"}).status_code == 403
+
+
+def test_security_admin_changes_the_lockout_policy_on_the_page(web):
+    page_login(web, "anquan_admin")
+    page = web.get("/admin/security")
+    assert 'id="security-form"' in page.text and 'id="s-lockout_failures"' in page.text and "取值 3–10" in page.text
+    csrf = csrf_of(page.text)
+    form = {**{m[0]: m[1] for m in re.findall(r'name="(\w+)" type="number"[^>]* value="(\d+)"', page.text)},
+            "csrf_token": csrf}
+    bad = web.post("/admin/security", data={**form, "lockout_failures": "50", "reason": "加强"})
+    assert bad.status_code == 422 and 'id="s-lockout_failures-err"' in bad.text and 'value="50"' in bad.text
+    ok = web.post("/admin/security", data={**form, "lockout_failures": "3", "reason": "等保整改"})
+    assert ok.status_code == 303
+    web.cookies.clear()
+    for _ in range(3):
+        page_login(web, "chenjing", password="wrong-password")
+    assert page_login(web, "chenjing").status_code != 303  # locked after 3 failures now
+
+
+def test_system_admin_may_neither_see_nor_change_the_policy(web):
+    page_login(web, "xitong_admin")
+    assert web.get("/admin/security").status_code == 403
+    csrf = csrf_of(web.get("/admin/users").text)
+    assert web.post("/admin/security", data={"csrf_token": csrf, "lockout_failures": "3",
+                                             "reason": "越权"}).status_code == 403

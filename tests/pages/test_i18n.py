@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from api.i18n import LOCALES, from_accept_language, messages, negotiate, translate
+from engine import SECURITY_LIMITS
 
 ROOT = Path(__file__).resolve().parents[2]
 LITERAL = re.compile(r"""\b_\(\s*["']([A-Za-z0-9_.]+)["']""")
@@ -28,6 +29,7 @@ DYNAMIC = {
     "op": ["claim", "unclaim", "send_back", "transfer", "delegate", "add_signer", "remove_signer", "withdraw", "urge",
            "cc", "comment", "attach"],
     "admin": ["security"],
+    "security": list(SECURITY_LIMITS),
     "admin.action": [],
     "admin.incident": [],
     "op.position": [],
