@@ -14,7 +14,7 @@ from api.pages.common import PageCtx, PageSubject, redirect, render, safe_next
 from engine.errors import AuthenticationFailed, Conflict, ValidationFailed
 
 router = APIRouter(include_in_schema=False)
-LOGIN_CODES = ("bad_credentials", "bad_totp", "locked", "account_expired", "inactive")
+LOGIN_CODES = ("bad_credentials", "bad_captcha", "bad_totp", "locked", "account_expired", "inactive")
 
 
 def _secure(ctx: engine.EngineContext) -> bool:
@@ -81,21 +81,26 @@ async def login(request: Request, ctx: PageCtx) -> Response:
     identifier = str(form.get("identifier") or "").strip()[:100]
     password = str(form.get("password") or "")[:200]
     code = str(form.get("totp_code") or "").strip()[:12] or None
+    captcha = {"captcha_id": str(form.get("captcha_id") or "")[:36] or None,
+               "captcha_answer": str(form.get("captcha_answer") or "")[:8]}
     target = safe_next(str(form.get("next") or ""))
     if not identifier or not password:
         return _login_page(request, 400, identifier=identifier, next=target, error_code="missing")
     try:
-        result = engine.login(ctx, identifier, password, ip=_ip(request, ctx), totp_code=code)
+        result = engine.login(ctx, identifier, password, ip=_ip(request, ctx), totp_code=code, **captcha)
     except AuthenticationFailed as exc:
         refusal = _refusal(exc)
-        if code and refusal["error_code"] == "bad_totp":
+        fresh = engine.issue_captcha(ctx) if refusal["captcha"] or captcha["captcha_id"] else None
+        if code and refusal["error_code"] in ("bad_totp", "bad_captcha"):
             return render(request, "login_totp.html", status_code=401, badges={}, identifier=identifier,
-                          password=password, next=target, error_code="bad_totp")
-        return _login_page(request, 401, identifier=identifier, next=target, **refusal)
+                          password=password, next=target, error_code=refusal["error_code"], captcha_id=fresh)
+        return _login_page(request, 401, identifier=identifier, next=target, captcha_id=fresh, **refusal)
     if result.status == "totp_required":
-        # No session exists before the second factor: the step re-sends the credentials with the code.
+        # No session exists before the second factor: the step re-sends the credentials with the code
+        # (and, after failed attempts, a new captcha: the one just used is gone).
+        fresh = engine.issue_captcha(ctx) if captcha["captcha_id"] else None
         return render(request, "login_totp.html", badges={}, identifier=identifier, password=password,
-                      next=target, error_code=None)
+                      next=target, error_code=None, captcha_id=fresh)
     return _after_login(ctx, result, target)
 
 

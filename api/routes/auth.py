@@ -9,8 +9,9 @@ from fastapi.responses import RedirectResponse
 
 import engine
 from api.auth import COOKIE, clear_session_cookie, client_ip, set_session_cookie
+from api.captcha_image import render_captcha
 from api.deps import Ctx, CurrentSubject
-from api.schemas.identity import CodeIn, LoginIn, LoginOut, MeOut, PasswordIn, SsoIn, TotpEnrollOut
+from api.schemas.identity import CaptchaOut, CodeIn, LoginIn, LoginOut, MeOut, PasswordIn, SsoIn, TotpEnrollOut
 from engine.errors import AuthenticationFailed
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
@@ -41,8 +42,27 @@ def login(body: LoginIn, request: Request, response: Response, ctx: Ctx) -> Logi
         body.password,
         ip=client_ip(request, ctx.settings.trusted_proxies),
         totp_code=body.totp_code,
+        captcha_id=body.captcha_id,
+        captcha_answer=body.captcha_answer,
     )
     return _answer(ctx, result, response)
+
+
+@router.post("/captcha", response_model=CaptchaOut, status_code=201)
+def new_captcha(ctx: Ctx) -> CaptchaOut:
+    """A captcha challenge for the next login after a refusal with ``captcha_required``."""
+    captcha_id = engine.issue_captcha(ctx)
+    return CaptchaOut(captcha_id=captcha_id, image_url=f"/api/auth/captcha/{captcha_id}.png")
+
+
+@router.get("/captcha/{captcha_id}.png", response_class=Response,
+            responses={200: {"content": {"image/png": {}}}, 404: {"description": "unknown or expired"}})
+def captcha_image(captcha_id: str, ctx: Ctx) -> Response:
+    """The challenge drawn as a distorted image (the text itself is never sent)."""
+    text = engine.captcha_text(ctx, captcha_id[:36])
+    if text is None:
+        return Response(status_code=404)
+    return Response(render_captcha(text), media_type="image/png", headers={"Cache-Control": "no-store"})
 
 
 @router.post("/sso", response_model=LoginOut)

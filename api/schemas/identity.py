@@ -17,6 +17,13 @@ class LoginIn(BaseModel):
     identifier: str = Field(min_length=1, max_length=64, description="用户名或工号")
     password: str = Field(min_length=1, max_length=256)
     totp_code: str | None = Field(default=None, max_length=10)
+    captcha_id: str | None = Field(default=None, max_length=36, description="POST /api/auth/captcha")
+    captcha_answer: str | None = Field(default=None, max_length=8)
+
+
+class CaptchaOut(BaseModel):
+    captcha_id: str
+    image_url: str
 
 
 class LoginOut(BaseModel):

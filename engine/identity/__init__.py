@@ -1,6 +1,7 @@
 """Identity, sessions, admin management and Casbin policy storage (issue 3). Public names only."""
 
 from engine.identity.audit_log import list_audit_records, verify_audit_log
+from engine.identity.captcha import captcha_text, issue_captcha
 from engine.identity.clients import (
     authenticate_signed_request,
     create_api_client,
@@ -114,6 +115,8 @@ __all__ = [
     "rotate_api_client_secret",
     "SECURITY_LIMITS",
     "security_settings",
+    "issue_captcha",
+    "captcha_text",
     "update_security_settings",
     "seed_policy",
     "set_api_client_active",

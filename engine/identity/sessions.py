@@ -26,6 +26,7 @@ from engine.identity._common import (
     now,
     record,
 )
+from engine.identity.captcha import passes_captcha
 from engine.identity.policy import authorizer, build_subject
 from engine.identity.security_policy import effective_settings, lockout_policy, password_policy
 from engine.models import User, UserSession
@@ -47,6 +48,7 @@ class LoginRefused(AuthenticationFailed):
     MESSAGES = {
         "bad_credentials": "用户名或密码错误。",
         "bad_totp": "动态验证码错误。",
+        "bad_captcha": "请输入图片中的验证码（验证码错误或已失效）。",
         "locked": "账户已锁定，请稍后再试或联系安全管理员解锁。",
         "account_expired": "账户已过有效期，请联系系统管理员。",
         "inactive": "账户已停用，请联系系统管理员。",
@@ -184,7 +186,8 @@ def open_session(
 
 
 def _login_tx(
-    ctx: EngineContext, session: Session, identifier: str, password: str, ip: str, totp_code: str | None
+    ctx: EngineContext, session: Session, identifier: str, password: str, ip: str, totp_code: str | None,
+    captcha: tuple[str | None, str | None],
 ) -> LoginResult | LoginRefused:
     at = now(ctx)
     user = find_user(session, identifier, for_update=True)
@@ -205,6 +208,8 @@ def _login_tx(
     if decision.locked:
         record(ctx, session, actor=user.username, action="login.refused", reason="locked", details={"ip": ip})
         return LoginRefused("locked", locked_until=decision.locked_until.isoformat())
+    if decision.captcha_required and not passes_captcha(ctx, session, *captcha):
+        return record_failed_attempt(ctx, session, user, at, "bad_captcha", ip)
     if not verify_password(user.password_hash, password, hasher=hasher(ctx)):
         return record_failed_attempt(ctx, session, user, at, "bad_credentials", ip)
     for refused, code in (
@@ -287,7 +292,8 @@ def _succeed(
 
 
 def login(
-    ctx: EngineContext, identifier: str, password: str, *, ip: str, totp_code: str | None = None
+    ctx: EngineContext, identifier: str, password: str, *, ip: str, totp_code: str | None = None,
+    captcha_id: str | None = None, captcha_answer: str | None = None,
 ) -> LoginResult:
     """Log in with username or employee number and password (plus TOTP for privileged roles).
 
@@ -297,16 +303,20 @@ def login(
         password: Plain password (never logged or stored).
         ip: Client address, recorded on the session and in the audit trail.
         totp_code: Six-digit code, required when the result said ``totp_required``.
+        captcha_id, captcha_answer: A challenge from ``issue_captcha`` and what the user read, required
+            after a failed attempt (``captcha_required``); checked before the password, used once.
 
     Returns:
         The :class:`LoginResult`; see its ``status``.
 
     Raises:
-        LoginRefused: ``bad_credentials`` (with ``captcha_required``/``attempts_left``), ``bad_totp``,
+        LoginRefused: ``bad_credentials`` (with ``captcha_required``/``attempts_left``), ``bad_captcha``
+            (missing or wrong captcha; counts as a failed attempt), ``bad_totp``,
             ``locked`` (with ``locked_until``), ``account_expired`` or ``inactive``.
     """
     authorizer(ctx)  # refresh the policy before the transaction (see policy.loaded_authorizer)
-    outcome = ctx.db.run(lambda s: _login_tx(ctx, s, identifier, password, ip, totp_code))
+    outcome = ctx.db.run(lambda s: _login_tx(ctx, s, identifier, password, ip, totp_code,
+                                             (captcha_id, captcha_answer)))
     if isinstance(outcome, LoginRefused):
         raise outcome
     return outcome

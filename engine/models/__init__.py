@@ -9,20 +9,21 @@ from engine.models.identity import (
     CasbinRule,
     Department,
     Institution,
+    LoginCaptcha,
     PolicyVersion,
     SecuritySetting,
     UsedNonce,
     User,
     UserSession,
 )
-from engine.models.instance import Instance
-from engine.models.job import Job
-from engine.models.notification import Notification
-from engine.models.operations import Attachment, Comment, Grant, Signer, SignPlan
 
 # Background work (timers, messages, connectors, incidents, webhooks)
 from engine.models.incident import Incident
+from engine.models.instance import Instance
+from engine.models.job import Job
 from engine.models.message import MessageRecord, MessageWait
+from engine.models.notification import Notification
+from engine.models.operations import Attachment, Comment, Grant, Signer, SignPlan
 from engine.models.task_sla import TaskSla
 from engine.models.webhook import WebhookSubscription
 
@@ -30,7 +31,8 @@ __all__ = [
     "Attachment", "AuditRecord", "Base", "Comment", "Definition", "Grant", "HumanTask", "Incident", "Instance", "Job",
     "MessageRecord", "MessageWait", "Notification", "SignPlan", "Signer", "TaskCandidate", "TaskSla",
     "WebhookSubscription",
-    "ApiClientRecord", "CasbinRule", "Department", "Institution", "PolicyVersion", "SecuritySetting", "UsedNonce",
+    "ApiClientRecord", "CasbinRule", "Department", "Institution", "LoginCaptcha", "PolicyVersion", "SecuritySetting",
+    "UsedNonce",
     "User", "UserSession",
     "FormDraft", "ProcessDraft",
 ]

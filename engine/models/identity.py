@@ -149,6 +149,16 @@ class SecuritySetting(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class LoginCaptcha(Base):
+    """A graphic captcha challenge shown after a failed login; used once, then deleted."""
+
+    __tablename__ = "login_captchas"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    answer: Mapped[str] = mapped_column(String(8))
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
 class UsedNonce(Base):
     """Anti-replay store on the database (used when no Redis is configured)."""
 

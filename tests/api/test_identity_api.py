@@ -225,3 +225,21 @@ def test_security_settings_patch_checks_ranges_and_applies(web):
     h = {"X-CSRF-Token": login(web, "xitong_admin")}
     refused = web.patch("/api/admin/settings", json={"lockout_failures": 4, "reason": "越权"}, headers=h)
     assert refused.status_code == 403
+
+
+def test_after_a_failed_login_the_api_client_fetches_a_captcha_image_and_answers_it(web, app_ctx):
+    from engine.models import LoginCaptcha
+
+    assert web.post("/api/auth/login", json={"identifier": "zhangwei", "password": "nope"}).status_code == 401
+    again = web.post("/api/auth/login", json={"identifier": "zhangwei", "password": PASSWORD})
+    assert again.status_code == 401 and again.json()["code"] == "bad_captcha"
+    challenge = web.post("/api/auth/captcha").json()
+    image = web.get(challenge["image_url"])
+    assert image.status_code == 200 and image.headers["content-type"] == "image/png"
+    assert image.content.startswith(b"\x89PNG") and image.headers["cache-control"] == "no-store"
+    with app_ctx.db.unit_of_work() as session:
+        answer = session.get(LoginCaptcha, challenge["captcha_id"]).answer
+    ok = web.post("/api/auth/login", json={"identifier": "zhangwei", "password": PASSWORD,
+                                           "captcha_id": challenge["captcha_id"], "captcha_answer": answer})
+    assert ok.status_code == 200 and ok.json()["status"] == "ok"
+    assert web.get(challenge["image_url"]).status_code == 404  # used up

@@ -48,8 +48,14 @@ def live_server(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def demo_server(tmp_path_factory):
-    """The demo district (real accounts, password Demo@2026hosp) behind the real login (PlatformAuthenticator)."""
+def demo_server(demo_app):
+    return demo_app[0]
+
+
+@pytest.fixture(scope="module")
+def demo_app(tmp_path_factory):
+    """The demo district (real accounts, password Demo@2026hosp) behind the real login (PlatformAuthenticator):
+    (URL, the server's engine context)."""
     folder: Path = tmp_path_factory.mktemp("login-browser")
     url = f"sqlite:///{folder / 'browser.db'}"
     upgrade(url)
@@ -65,7 +71,7 @@ def demo_server(tmp_path_factory):
         if thread.server.started:
             break
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
+    yield f"http://127.0.0.1:{port}", ctx
     thread.stop()
     ctx.db.engine.dispose()
 

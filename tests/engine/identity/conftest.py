@@ -51,3 +51,12 @@ def with_settings(ctx: EngineContext, **settings: object) -> EngineContext:
     clone.settings = ctx.settings.model_copy(update=settings)
     clone.extras["password_hasher"] = FAST_HASHER
     return clone
+
+
+def solve_captcha(ctx: EngineContext) -> dict[str, str]:
+    """A fresh captcha challenge and its answer, as a person reading the image would type it."""
+    from engine.models import LoginCaptcha
+
+    captcha_id = engine.issue_captcha(ctx)
+    with ctx.db.unit_of_work() as session:
+        return {"captcha_id": captcha_id, "captcha_answer": session.get(LoginCaptcha, captcha_id).answer.lower()}

@@ -11,7 +11,14 @@ import engine
 from engine.errors import AuthenticationFailed, PermissionDenied, ValidationFailed
 from engine.models import User
 from engine.security import totp
-from tests.engine.identity.conftest import FAST_HASHER, PASSWORD, audit_actions, subject_of, with_settings
+from tests.engine.identity.conftest import (
+    FAST_HASHER,
+    PASSWORD,
+    audit_actions,
+    solve_captcha,
+    subject_of,
+    with_settings,
+)
 
 
 def _login(ctx, who="zhangwei", password=PASSWORD, **kw):
@@ -166,7 +173,7 @@ def test_inactive_account_refused_only_after_correct_password(ictx):
         _login(ictx, password="Wrong@2026hosp")
     assert wrong.value.code == "bad_credentials"
     with pytest.raises(AuthenticationFailed) as right:
-        _login(ictx)
+        _login(ictx, **solve_captcha(ictx))
     assert right.value.code == "inactive"
 
 
@@ -193,8 +200,8 @@ def test_totp_required_for_admin_roles_outside_development(ictx, clock):
         engine.login(prod, "xitong_admin", PASSWORD, ip="10.0.0.9", totp_code="123456")
     assert bad.value.code == "bad_totp"
     code = totp.code_at(enrolment.secret, totp.time_step(clock.now()))
-    ok = engine.login(prod, "xitong_admin", PASSWORD, ip="10.0.0.9", totp_code=code)
-    assert ok.status == "ok"
+    ok = engine.login(prod, "xitong_admin", PASSWORD, ip="10.0.0.9", totp_code=code, **solve_captcha(prod))
+    assert ok.status == "ok"  # a wrong code is a failed attempt: the next login needs the captcha
     with pytest.raises(AuthenticationFailed):  # the same code cannot be replayed
         engine.login(prod, "xitong_admin", PASSWORD, ip="10.0.0.9", totp_code=code)
     # staff never need it
@@ -228,3 +235,27 @@ def test_logout_ends_the_session(ictx):
     assert engine.logout(ictx, token) is True
     assert engine.resolve_session(ictx, token) is None
     assert engine.logout(ictx, token) is False
+
+
+def test_after_a_wrong_password_the_captcha_is_checked_first_and_used_once(ictx, clock):
+    with pytest.raises(AuthenticationFailed) as first:
+        _login(ictx, password="Wrong@2026hosp")
+    assert first.value.detail["captcha_required"]
+    with pytest.raises(AuthenticationFailed) as missing:
+        _login(ictx)  # the right password alone is not enough now
+    assert missing.value.code == "bad_captcha"
+    challenge = solve_captcha(ictx)
+    with pytest.raises(AuthenticationFailed) as wrong:
+        _login(ictx, captcha_id=challenge["captcha_id"], captcha_answer="ZZZZ")
+    assert wrong.value.code == "bad_captcha"
+    with pytest.raises(AuthenticationFailed) as reused:  # the challenge was used by the wrong answer
+        _login(ictx, **challenge)
+    assert reused.value.code == "bad_captcha"
+    late = solve_captcha(ictx)
+    clock.advance(minutes=5, seconds=1)
+    with pytest.raises(AuthenticationFailed) as expired:
+        _login(ictx, **late)
+    assert expired.value.code == "locked"  # the fifth failure in a row
+    clock.advance(minutes=15, seconds=1)
+    assert _login(ictx, **solve_captcha(ictx)).status == "ok"
+    assert audit_actions(ictx, "zhangwei").count("login.failed") == 5
