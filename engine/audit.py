@@ -16,6 +16,7 @@ from engine.models import AuditRecord
 log = logging.getLogger("engine.audit")
 GENESIS = "0" * 64
 AUDIT_LOCK_KEY = 7_340_001
+_LAST = select(AuditRecord.seq, AuditRecord.hash).order_by(AuditRecord.seq.desc()).limit(1)  # built once
 
 
 def digest(payload: Any) -> str:
@@ -66,7 +67,7 @@ def append(
     """
     if lock is not None:
         lock(session, AUDIT_LOCK_KEY)
-    last = session.execute(select(AuditRecord.seq, AuditRecord.hash).order_by(AuditRecord.seq.desc()).limit(1)).first()
+    last = session.execute(_LAST).first()
     record = AuditRecord(
         seq=(last.seq + 1) if last else 1,
         at=at,
