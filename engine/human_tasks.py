@@ -5,7 +5,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from engine.bpmn.runtime import BpmnRuntime, ReadyStep
@@ -104,7 +104,7 @@ def sync_human_tasks(
         if row.spiff_task_id not in ready_ids:
             row.state = ht.CANCELLED
             row.completed_at = now
-            session.execute(TaskCandidate.__table__.delete().where(TaskCandidate.task_id == row.id))
+            drop_candidates(session, row.id)
     created = []
     seq = facts.max_seq
     for step in ready:
@@ -120,6 +120,14 @@ def sync_human_tasks(
     return created
 
 
+_DROP_CANDIDATES = TaskCandidate.__table__.delete().where(TaskCandidate.task_id == bindparam("task_id"))
+
+
+def drop_candidates(session: Session, task_id: str) -> None:
+    """Take a task out of every candidate inbox (its `task_candidates` rows); built once, run per step."""
+    session.execute(_DROP_CANDIDATES, {"task_id": task_id})
+
+
 def close_task(session: Session, task: HumanTask, *, actor: str, outcome: str | None,
                data: dict[str, Any], now: datetime) -> None:
     task.state = ht.COMPLETED
@@ -127,7 +135,7 @@ def close_task(session: Session, task: HumanTask, *, actor: str, outcome: str | 
     task.completed_at = now
     task.outcome = outcome
     task.data = data
-    session.execute(TaskCandidate.__table__.delete().where(TaskCandidate.task_id == task.id))
+    drop_candidates(session, task.id)
 
 
 def refresh_open_tasks(session: Session, instance: Instance, steps: dict[str, Any]) -> None:
@@ -144,6 +152,6 @@ def refresh_open_tasks(session: Session, instance: Instance, steps: dict[str, An
         lane = [ext["laneRole"]] if ext.get("laneRole") else []
         row.candidate_roles = list(ext.get("candidateGroups") or lane)
         row.candidate_users = list(ext.get("candidateUsers") or [])
-        session.execute(TaskCandidate.__table__.delete().where(TaskCandidate.task_id == row.id))
+        drop_candidates(session, row.id)
         session.add_all(_candidate_rows(row))
     session.flush()

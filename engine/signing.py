@@ -18,6 +18,7 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from engine.bpmn.runtime import BpmnRuntime, ReadyStep
 from engine.errors import InvalidDefinition
+from engine.human_tasks import drop_candidates
 from engine.models import HumanTask, Instance, Signer, SignPlan, TaskCandidate
 from engine.models import human_task as ht
 from engine.models import operations as op
@@ -125,7 +126,7 @@ def drop_row(session: Session, row: HumanTask, now: datetime, state: str = ht.CA
     """Take a human task out of every inbox (cancelled, removed signer, withdrawn vote)."""
     row.state = state
     row.completed_at = now
-    session.execute(TaskCandidate.__table__.delete().where(TaskCandidate.task_id == row.id))
+    drop_candidates(session, row.id)
 
 
 def open_signer(session: Session, signer: Signer, template: HumanTask, now: datetime) -> HumanTask:
@@ -164,7 +165,7 @@ def start_plan(session: Session, task: HumanTask, rule: str, num: int, den: int,
 def _reuse_row(session: Session, task: HumanTask, username: str) -> None:
     if task.assignee == username:
         return
-    session.execute(TaskCandidate.__table__.delete().where(TaskCandidate.task_id == task.id))
+    drop_candidates(session, task.id)
     task.assignee, task.candidate_users, task.candidate_roles = username, [username], []
     session.add(TaskCandidate(task_id=task.id, kind="user", value=username, institution=task.institution))
 
