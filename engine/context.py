@@ -15,26 +15,37 @@ from engine.logging_setup import configure_logging
 
 
 class SpecCache:
-    """Parsed specs per definition id; definitions are immutable, so entries never go stale."""
+    """Parsed specs (and facts derived from them) per definition id.
+
+    Definitions are immutable, so entries never go stale.
+    """
 
     def __init__(self, size: int = 256) -> None:
-        self._items: OrderedDict[str, Specs] = OrderedDict()
+        self._items: OrderedDict[str, tuple[Specs, bool]] = OrderedDict()
         self._size = size
         self._lock = threading.Lock()
 
-    def get(self, definition: Any, runtime: BpmnRuntime) -> Specs:
-        """Specs of a Definition row; its deferred `spec_json` column is only read on a miss."""
+    def _entry(self, definition: Any, runtime: BpmnRuntime) -> tuple[Specs, bool]:
         definition_id = definition.id
         with self._lock:
             if definition_id in self._items:
                 self._items.move_to_end(definition_id)
                 return self._items[definition_id]
         specs = runtime.load_specs(definition.spec_json)
+        entry = (specs, runtime.has_connectors(specs))
         with self._lock:
-            self._items[definition_id] = specs
+            self._items[definition_id] = entry
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
-        return specs
+        return entry
+
+    def get(self, definition: Any, runtime: BpmnRuntime) -> Specs:
+        """Specs of a Definition row; its deferred `spec_json` column is only read on a miss."""
+        return self._entry(definition, runtime)[0]
+
+    def has_connectors(self, definition: Any, runtime: BpmnRuntime) -> bool:
+        """Whether the definition's processes contain a service task (connector call) at all."""
+        return self._entry(definition, runtime)[1]
 
 
 @dataclass

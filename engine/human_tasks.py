@@ -5,13 +5,15 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from engine.bpmn.runtime import BpmnRuntime, ReadyStep
 from engine.iso8601 import due_from
 from engine.models import HumanTask, Instance, TaskCandidate
 from engine.models import human_task as ht
+from engine.models.base import new_id
+from engine.step_facts import StepFacts
 
 log = logging.getLogger("engine.task")
 
@@ -85,37 +87,45 @@ def _candidate_rows(task: HumanTask) -> list[TaskCandidate]:
 
 
 def sync_human_tasks(
-    session: Session, runtime: BpmnRuntime, instance: Instance, ready: list[ReadyStep], now: datetime
+    session: Session, runtime: BpmnRuntime, instance: Instance, ready: list[ReadyStep], now: datetime,
+    facts: StepFacts,
 ) -> list[HumanTask]:
     """Create rows for newly READY steps; cancel open rows whose step is no longer READY.
+
+    Args:
+        facts: the instance's open rows and highest `seq`, read once per step (engine/step_facts.py).
 
     Returns:
         The newly created tasks (for notifications and audit).
     """
-    open_rows = session.scalars(
-        select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == ht.OPEN)
-    ).all()
-    by_spiff_id = {row.spiff_task_id: row for row in open_rows}
+    by_spiff_id = {row.spiff_task_id: row for row in facts.open_rows}
     ready_ids = {step.task_id for step in ready}
-    for row in open_rows:
+    for row in facts.open_rows:
         if row.spiff_task_id not in ready_ids:
             row.state = ht.CANCELLED
             row.completed_at = now
-            session.execute(TaskCandidate.__table__.delete().where(TaskCandidate.task_id == row.id))
+            drop_candidates(session, row.id)
     created = []
-    seq = session.scalar(select(func.max(HumanTask.seq)).where(HumanTask.instance_id == instance.id)) or 0
+    seq = facts.max_seq
     for step in ready:
         if step.task_id in by_spiff_id:
             continue
         seq += 1
         task = _new_task(runtime, instance, step, now)
-        task.seq = seq
+        task.id, task.seq = new_id(), seq  # the id now, so task and candidate rows go out in one flush
         session.add(task)
-        session.flush()
         session.add_all(_candidate_rows(task))
         created.append(task)
     session.flush()
     return created
+
+
+_DROP_CANDIDATES = TaskCandidate.__table__.delete().where(TaskCandidate.task_id == bindparam("task_id"))
+
+
+def drop_candidates(session: Session, task_id: str) -> None:
+    """Take a task out of every candidate inbox (its `task_candidates` rows); built once, run per step."""
+    session.execute(_DROP_CANDIDATES, {"task_id": task_id})
 
 
 def close_task(session: Session, task: HumanTask, *, actor: str, outcome: str | None,
@@ -125,7 +135,7 @@ def close_task(session: Session, task: HumanTask, *, actor: str, outcome: str | 
     task.completed_at = now
     task.outcome = outcome
     task.data = data
-    session.execute(TaskCandidate.__table__.delete().where(TaskCandidate.task_id == task.id))
+    drop_candidates(session, task.id)
 
 
 def refresh_open_tasks(session: Session, instance: Instance, steps: dict[str, Any]) -> None:
@@ -142,6 +152,6 @@ def refresh_open_tasks(session: Session, instance: Instance, steps: dict[str, An
         lane = [ext["laneRole"]] if ext.get("laneRole") else []
         row.candidate_roles = list(ext.get("candidateGroups") or lane)
         row.candidate_users = list(ext.get("candidateUsers") or [])
-        session.execute(TaskCandidate.__table__.delete().where(TaskCandidate.task_id == row.id))
+        drop_candidates(session, row.id)
         session.add_all(_candidate_rows(row))
     session.flush()

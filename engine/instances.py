@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -16,9 +17,11 @@ from engine.errors import NotFound
 from engine.forms import Form, StepPermissions, accept_submission
 from engine.human_tasks import render_title, sync_human_tasks
 from engine.models import Definition, HumanTask, Instance
+from engine.models import human_task as ht
 from engine.models import instance as inst
 from engine.notifications.service import notify, notify_assigned
 from engine.signing import materialise
+from engine.step_facts import read_step_facts
 from engine.views import InstanceView
 
 log = logging.getLogger("engine.instance")
@@ -47,9 +50,29 @@ def _view(session: Session, instance: Instance, with_data: dict[str, Any] | None
     return InstanceView.of(instance, instance.version, list(session.scalars(query).all()), with_data)
 
 
+@dataclass(frozen=True)
+class AppliedStep:
+    created: list[HumanTask]  # newly open tasks (one per new step, or per signer of a countersign)
+    open_tasks: list[HumanTask]  # every open task of the instance afterwards, by seq (what _view would read)
+
+
 def apply_workflow(ctx: EngineContext, session: Session, instance: Instance, definition: Definition,
                    workflow: Any) -> list[HumanTask]:
-    """Persist the workflow into the instance row and materialise its ready steps."""
+    """Persist the workflow into the instance row and materialise its ready steps.
+
+    Returns:
+        The newly open tasks.
+    """
+    return persist_step(ctx, session, instance, definition, workflow).created
+
+
+def persist_step(ctx: EngineContext, session: Session, instance: Instance, definition: Definition,
+                 workflow: Any) -> AppliedStep:
+    """`apply_workflow`, also returning the instance's open tasks so a command's answer needs no re-read.
+
+    The open tasks are the rows read open at the start of the step plus the rows it created, minus those
+    it closed: every state change in between goes through these loaded objects (sync, sign plans).
+    """
     now = ctx.clock.now()
     runtime = ctx.runtime
     instance.state = runtime.dump(workflow)
@@ -62,15 +85,18 @@ def apply_workflow(ctx: EngineContext, session: Session, instance: Instance, def
         instance.ended_at = now
     session.flush()
     ready = runtime.ready_steps(workflow)
-    created = sync_human_tasks(session, runtime, instance, ready, now)
+    facts = read_step_facts(session, instance.id)
+    created = sync_human_tasks(session, runtime, instance, ready, now, facts)
     # Countersign steps become sign plans (one row per signer); stale plans and holds are cancelled.
-    created = materialise(session, runtime, instance, ready, created, now)
+    created = materialise(session, runtime, instance, ready, created, now, facts)
     notify_assigned(ctx, session, instance, created)
     if finished:
         notify(ctx, session, "completed", [instance.initiator], instance=instance,
                extra={"outcome": data.get("outcome")})
-    schedule_background_work(ctx, session, instance, workflow)  # timers, connectors, messages, SLA, webhooks
-    return created
+    # timers, connectors, messages, SLA, webhooks
+    schedule_background_work(ctx, session, instance, definition, workflow, facts)
+    live = dict.fromkeys([*facts.open_rows, *created])
+    return AppliedStep(created, sorted((t for t in live if t.state == ht.OPEN), key=lambda t: t.seq))
 
 
 def start_instance(
@@ -109,12 +135,12 @@ def start_instance(
             version=definition.version, state="", created_at=ctx.clock.now(),
         )
         session.add(instance)
-        apply_workflow(ctx, session, instance, definition, workflow)
+        applied = persist_step(ctx, session, instance, definition, workflow)
         audit.append(session, actor=initiator, action="instance.start", at=ctx.clock.now(),
                      instance_id=instance.id, payload=initial, lock=ctx.db.advisory_lock,
                      details={"process_key": process_key, "version": definition.version,
                               "business_key": business_key})
-        return _view(session, instance)
+        return InstanceView.of(instance, instance.version, applied.open_tasks)
 
     try:
         view = ctx.db.run(command, retries=ctx.settings.command_retries)

@@ -63,10 +63,17 @@ def correlation_key(ctx: EngineContext, definition: Definition, instance: Instan
     return instance.business_key
 
 
-def sync_message_waits(ctx: EngineContext, session: Session, instance: Instance, workflow: Any) -> None:
-    """Index the message catches the instance now waits on; queue a match for buffered messages."""
+def sync_message_waits(ctx: EngineContext, session: Session, instance: Instance, workflow: Any, *,
+                       has_waits: bool = True) -> None:
+    """Index the message catches the instance now waits on; queue a match for buffered messages.
+
+    Args:
+        has_waits: False when the caller already knows the instance has no `message_waits` rows.
+    """
     wanted = _waiting_messages(workflow)
-    existing = session.scalars(select(MessageWait).where(MessageWait.instance_id == instance.id)).all()
+    existing = []
+    if has_waits:
+        existing = session.scalars(select(MessageWait).where(MessageWait.instance_id == instance.id)).all()
     if not wanted and not existing:
         return
     for row in existing:

@@ -18,12 +18,14 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from engine.bpmn.runtime import BpmnRuntime, ReadyStep
 from engine.errors import InvalidDefinition
+from engine.human_tasks import drop_candidates
 from engine.models import HumanTask, Instance, Signer, SignPlan, TaskCandidate
 from engine.models import human_task as ht
 from engine.models import operations as op
+from engine.step_facts import StepFacts
 
 log = logging.getLogger("engine.task")
-WAITING = "waiting"  # a human task on hold while a 加签-before signer acts
+WAITING = ht.WAITING  # a human task on hold while a 加签-before signer acts
 RULES = ("all", "any", "ratio", "sequential")
 ACTIVE = (op.PENDING, op.OPEN, op.APPROVED, op.REJECTED)
 
@@ -124,7 +126,7 @@ def drop_row(session: Session, row: HumanTask, now: datetime, state: str = ht.CA
     """Take a human task out of every inbox (cancelled, removed signer, withdrawn vote)."""
     row.state = state
     row.completed_at = now
-    session.execute(TaskCandidate.__table__.delete().where(TaskCandidate.task_id == row.id))
+    drop_candidates(session, row.id)
 
 
 def open_signer(session: Session, signer: Signer, template: HumanTask, now: datetime) -> HumanTask:
@@ -164,7 +166,7 @@ def start_plan(session: Session, task: HumanTask, rule: str, num: int, den: int,
 def _reuse_row(session: Session, task: HumanTask, username: str) -> None:
     if task.assignee == username:
         return
-    session.execute(TaskCandidate.__table__.delete().where(TaskCandidate.task_id == task.id))
+    drop_candidates(session, task.id)
     task.assignee, task.candidate_users, task.candidate_roles = username, [username], []
     session.add(TaskCandidate(task_id=task.id, kind="user", value=username, institution=task.institution))
 
@@ -197,16 +199,22 @@ def _signer_names(runtime: BpmnRuntime, step: ReadyStep) -> list[str]:
     return [str(v) for v in (value or []) if v]
 
 
-def _cleanup(session: Session, instance: Instance, ready_ids: set[str], now: datetime) -> None:
-    """Plans and held tasks whose Spiff task is gone (send back, withdraw, skip) are cancelled."""
-    for plan in session.scalars(select(SignPlan).where(SignPlan.instance_id == instance.id,
-                                                       SignPlan.status == op.OPEN)).all():
-        if plan.spiff_task_id not in ready_ids:
-            cancel_plan(session, plan, now)
-    for row in session.scalars(select(HumanTask).where(HumanTask.instance_id == instance.id,
-                                                       HumanTask.state == WAITING)).all():
+def _cleanup(session: Session, instance: Instance, ready_ids: set[str], now: datetime, facts: StepFacts) -> None:
+    """Plans and held tasks whose Spiff task is gone (send back, withdraw, skip) are cancelled.
+
+    `facts` says whether the instance has open plans or before-signers at all (most have neither) and
+    carries its waiting rows, so a plain step costs no query here.
+    """
+    if facts.open_plans:
+        for plan in session.scalars(select(SignPlan).where(SignPlan.instance_id == instance.id,
+                                                           SignPlan.status == op.OPEN)).all():
+            if plan.spiff_task_id not in ready_ids:
+                cancel_plan(session, plan, now)
+    for row in facts.waiting_rows:
         if row.spiff_task_id not in ready_ids:
             drop_row(session, row, now)
+    if not facts.open_before_signers:
+        return
     for signer in session.scalars(select(Signer).where(Signer.instance_id == instance.id,
                                                        Signer.kind == op.BEFORE, Signer.state == op.OPEN)).all():
         row = session.get(HumanTask, signer.human_task_id)
@@ -215,13 +223,13 @@ def _cleanup(session: Session, instance: Instance, ready_ids: set[str], now: dat
 
 
 def materialise(session: Session, runtime: BpmnRuntime, instance: Instance, ready: list[ReadyStep],
-                created: list[HumanTask], now: datetime) -> list[HumanTask]:
+                created: list[HumanTask], now: datetime, facts: StepFacts) -> list[HumanTask]:
     """After `sync_human_tasks`: start a sign plan for each new countersign step, clean up stale ones.
 
     Returns:
         Every newly open human task (the created ones plus one row per extra signer).
     """
-    _cleanup(session, instance, {s.task_id for s in ready}, now)
+    _cleanup(session, instance, {s.task_id for s in ready}, now, facts)
     steps = {s.task_id: s for s in ready}
     result = []
     for task in created:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from engine import audit
 from engine.context import EngineContext
 from engine.errors import NotFound
+from engine.human_tasks import close_task, drop_candidates
 from engine.jobs.queue import enqueue, job_handler
 from engine.models import Definition, HumanTask, Instance, Job, TaskCandidate, TaskSla
 from engine.models import human_task as ht
@@ -36,14 +37,13 @@ def schedule_sla(ctx: EngineContext, session: Session, instance: Instance) -> No
 
 def _reassign(session: Session, task: HumanTask, role: str) -> str:
     task.candidate_roles, task.candidate_users, task.assignee = [role], [], None
-    session.execute(TaskCandidate.__table__.delete().where(TaskCandidate.task_id == task.id))
+    drop_candidates(session, task.id)
     session.add(TaskCandidate(task_id=task.id, kind="role", value=role, institution=task.institution))
     return f"reassigned to {role}"
 
 
 def _auto_complete(ctx: EngineContext, session: Session, task: HumanTask, instance: Instance,
                    definition: Definition, outcome: str) -> str:
-    from engine.human_tasks import close_task
     from engine.instances import apply_workflow
     from engine.tasks import _step
 

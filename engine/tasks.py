@@ -14,11 +14,11 @@ from engine.errors import Conflict, FieldError, ValidationFailed
 from engine.forms import Form, StepPermissions, accept_submission, visible_data, visible_schema
 from engine.human_tasks import close_task
 from engine.inbox import visible_tasks
-from engine.instances import _view, apply_workflow
+from engine.instances import _view, persist_step
 from engine.models import Definition, HumanTask, Instance
 from engine.models import human_task as ht
 from engine.models import instance as inst
-from engine.operations._common import load_task
+from engine.operations._common import load_task, load_task_links
 from engine.operations.voting import intercept
 from engine.permissions import authorize, run_command
 from engine.subject import Subject
@@ -106,7 +106,7 @@ def complete_task(
         submitted["outcome"] = outcome
 
     def command(session: Session) -> CompleteResult:
-        task, instance, definition = load_task(session, task_id)
+        (task, instance, definition), grant, signer = load_task_links(session, task_id)
         if task.state != ht.OPEN or instance.status != inst.RUNNING:
             raise Conflict("任务已处理 (task already handled)", task_id=task_id, state=task.state)
         authorize(ctx, session, subject, "complete", task=task, instance=instance)
@@ -119,18 +119,20 @@ def complete_task(
         perms = StepPermissions.from_step(task.node_id, step.extensions, form)
         accepted = accept_submission(form, perms, step.data, submitted)
         special = intercept(ctx, session, task=task, instance=instance, definition=definition, workflow=workflow,
-                            subject=subject, outcome=outcome, accepted=accepted, reason=reason)
+                            subject=subject, outcome=outcome, accepted=accepted, reason=reason, grant=grant,
+                            signer=signer)
         if special is not None:  # countersign vote, 加签-before signer, or delegate
             return CompleteResult(_view(session, instance), [TaskView.of(t) for t in special])
         updates = {**accepted, "outcome": outcome, f"{task.node_id}_outcome": outcome}
         ctx.runtime.complete_step(workflow, step.task_id, updates)
         now = ctx.clock.now()
         close_task(session, task, actor=subject.username, outcome=outcome, data=accepted, now=now)
-        created = apply_workflow(ctx, session, instance, definition, workflow)
+        applied = persist_step(ctx, session, instance, definition, workflow)
         audit.append(session, actor=subject.username, action="task.complete", at=now, instance_id=instance.id,
                      task_id=task.id, reason=reason, payload=accepted, lock=ctx.db.advisory_lock,
                      details={"node_id": task.node_id, "outcome": outcome})
-        return CompleteResult(_view(session, instance), [TaskView.of(t) for t in created])
+        return CompleteResult(InstanceView.of(instance, instance.version, applied.open_tasks),
+                              [TaskView.of(t) for t in applied.created])
 
     result = run_command(ctx, command)
     log.info("completed", extra={"task_id": task_id, "instance_id": result.instance.id})

@@ -136,9 +136,8 @@ def _task_doc(t: HumanTask) -> dict[str, Any]:
 
 
 def queue_instance_events(ctx: EngineContext, session: Session, instance: Instance) -> None:
-    """Queue webhook events for what this command changed on the instance (called from the hook)."""
-    if not session.scalar(select(WebhookSubscription.id).where(WebhookSubscription.active.is_(True)).limit(1)):
-        return
+    """Queue webhook events for what this command changed on the instance (called from the hook, which
+    first checks that an active subscription exists: engine/step_facts.py)."""
     doc = {"instance": _instance_doc(instance)}
     if instance.row_version == 1:
         queue_event(ctx, session, "instance.started", doc, key=instance.id)

@@ -17,6 +17,7 @@ from SpiffWorkflow.util.task import TaskState
 from engine.bpmn.compaction import compact_workflow
 from engine.bpmn.parser import HospitalParser, process_attributes
 from engine.bpmn.serializer import StateSerializer
+from engine.bpmn.specs.connector_task import ConnectorTask
 from engine.errors import Conflict, Diagnostic, InvalidDefinition, NotFound, ScriptError
 
 Specs = tuple[Any, dict[str, Any]]
@@ -138,6 +139,13 @@ class BpmnRuntime:
 
     def load_specs(self, spec_json: str) -> Specs:
         return self.serializer.load_specs(spec_json)
+
+    @staticmethod
+    def has_connectors(specs: Specs) -> bool:
+        """Whether any process of the spec (main or called) has a service task that calls a connector."""
+        spec, subprocess_specs = specs
+        return any(isinstance(task_spec, ConnectorTask)
+                   for process in (spec, *subprocess_specs.values()) for task_spec in process.task_specs.values())
 
     # ---- instances ---------------------------------------------------------------------
     def new_workflow(self, specs: Specs, data: dict[str, Any]) -> BpmnWorkflow:

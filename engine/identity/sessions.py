@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from engine.context import EngineContext
@@ -329,12 +329,17 @@ def end_session(
     record(ctx, session, actor=actor, action=f"session.{reason}", details={"session_id": row.id})
 
 
+# Every request resolves its session: the session row and its user in one statement, built once.
+_SESSION_AND_USER = (select(UserSession, User).join(User, User.id == UserSession.user_id)
+                     .where(UserSession.token_hash == bindparam("token_hash")))
+
+
 def _resolve_tx(ctx: EngineContext, session: Session, token: str) -> SessionInfo | None:
-    row = session.scalars(select(UserSession).where(UserSession.token_hash == token_hash(token))).first()
-    if row is None or row.ended_at is not None:
+    found = session.execute(_SESSION_AND_USER, {"token_hash": token_hash(token)}).first()
+    if found is None or found[0].ended_at is not None:
         return None
+    row, user = found
     at = now(ctx)
-    user = session.get(User, row.user_id)
     idle_end = aware(row.last_seen_at) + timedelta(minutes=effective_settings(ctx, session).session_idle_minutes)
     if not user.active or (user.expires_at is not None and aware(user.expires_at) <= at):
         end_session(ctx, session, row, at, "user_disabled", user.username)

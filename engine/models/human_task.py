@@ -11,6 +11,7 @@ from engine.models.base import Base, new_id, utcnow
 OPEN = "open"
 COMPLETED = "completed"
 CANCELLED = "cancelled"
+WAITING = "waiting"  # on hold while a 加签-before signer acts (engine/signing.py)
 
 
 class HumanTask(Base):

@@ -15,6 +15,7 @@ from engine.notifications.templates import render
 from engine.subject import Subject
 
 URGENT_KINDS = frozenset({"urged", "overdue", "sent_back"})
+_INSERT = Notification.__table__.insert()
 
 
 def recipients_of(task: HumanTask) -> list[str]:
@@ -24,33 +25,34 @@ def recipients_of(task: HumanTask) -> list[str]:
 
 def notify(ctx: EngineContext, session: Session, kind: str, recipients: list[str], *, instance: Instance,
            task: HumanTask | None = None, actor: str = "", reason: str = "", urgent: bool | None = None,
-           extra: dict[str, Any] | None = None) -> list[Notification]:
+           extra: dict[str, Any] | None = None) -> int:
     """Add in-app notifications and queue one `notify` job per configured HTTP channel.
 
     Non-urgent channel messages are deferred past quiet hours; in-app rows appear at once.
 
     Returns:
-        The in-app notification rows (flushed, committed with the caller's transaction).
+        How many people were notified in-app (rows written now, committed with the caller's transaction).
     """
     people = [r for r in dict.fromkeys(recipients) if r and r != actor]
     if not people:
-        return []
+        return 0
     urgent = kind in URGENT_KINDS if urgent is None else urgent
     values = {"title": instance.title, "step": task.name if task else "", "actor": actor, "reason": reason,
               "due_at": task.due_at.strftime("%Y-%m-%d %H:%M") if task and task.due_at else None,
               **(extra or {})}
     title, body = render(kind, values)
     now = ctx.clock.now()
-    rows = [Notification(recipient=r, kind=kind, title=title, body=body, urgent=urgent, instance_id=instance.id,
-                         task_id=task.id if task else None, created_at=now) for r in people]
-    session.add_all(rows)
+    session.flush()  # pending changes first, as when these rows went out in an ORM flush
+    # A Core INSERT: every step notifies, and an ORM add + flush costs three times as much.
+    session.execute(_INSERT, [{"recipient": r, "kind": kind, "title": title, "body": body, "urgent": urgent,
+                               "instance_id": instance.id, "task_id": task.id if task else None, "created_at": now}
+                              for r in people])
     run_at = now if urgent else after_quiet_hours(now, ctx.settings.quiet_hours, ctx.settings.timezone)
     for channel in sorted(set(ctx.settings.notify_channels) & set(KNOWN_CHANNELS)):
         enqueue(session, "notify", {"channel": channel, "kind": kind, "title": title, "body": body,
                                     "recipients": people}, run_at=run_at, instance_id=instance.id,
                 max_attempts=ctx.settings.notify_max_attempts)
-    session.flush()
-    return rows
+    return len(people)
 
 
 def notify_assigned(ctx: EngineContext, session: Session, instance: Instance, tasks: list[HumanTask]) -> None:

@@ -17,11 +17,10 @@ from engine.context import EngineContext
 from engine.errors import FieldError, ValidationFailed
 from engine.human_tasks import close_task
 from engine.instances import apply_workflow
-from engine.models import Definition, HumanTask, Instance, Signer, SignPlan
+from engine.models import Definition, Grant, HumanTask, Instance, Signer, SignPlan
 from engine.models import human_task as ht
 from engine.models import operations as op
 from engine.notifications.service import notify
-from engine.permissions import delegation
 from engine.signing import (
     WAITING,
     acted_key,
@@ -127,15 +126,17 @@ def _delegate_done(ctx: EngineContext, session: Session, grant: Any, task: Human
 
 def intercept(ctx: EngineContext, session: Session, *, task: HumanTask, instance: Instance,
               definition: Definition, workflow: Any, subject: Subject, outcome: str | None,
-              accepted: dict[str, Any], reason: str) -> list[HumanTask] | None:
+              accepted: dict[str, Any], reason: str, grant: Grant | None, signer: Signer | None
+              ) -> list[HumanTask] | None:
     """Handle completion of a delegated task, a 加签-before task or a countersign vote.
+
+    Args:
+        grant, signer: the task's active delegation and open signer row (`load_task_links`).
 
     Returns:
         The newly open tasks, or None when the task is a plain step (the caller completes it).
     """
     now = ctx.clock.now()
-    grant = delegation(session, task)
-    signer = session.scalar(select(Signer).where(Signer.human_task_id == task.id, Signer.state == op.OPEN))
     if grant is not None and grant.grantee == subject.username:
         action, created = "task.delegate_done", _delegate_done(ctx, session, grant, task, instance, definition,
                                                                 workflow, subject, accepted, now)
