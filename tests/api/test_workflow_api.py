@@ -41,6 +41,17 @@ def test_deploy_start_complete_round_trip(client):
                        headers=as_user("alice")).status_code == 403
 
 
+def test_staff_start_needs_a_start_role_in_that_institution(client):
+    assert _deploy(client).status_code == 201  # hospital:startRoles="staff"
+    no_role = client.post("/api/processes/approval/instances", json={"institution": "h1"},
+                          headers=as_user("dr_wang"))  # dept_head only
+    assert no_role.status_code == 403 and no_role.json()["code"] == "permission_denied", no_role.text
+    elsewhere = client.post("/api/processes/approval/instances", json={"institution": "h2"},
+                            headers=as_user("alice"))  # staff in h1 only
+    assert elsewhere.status_code == 403 and elsewhere.json()["code"] == "permission_denied"
+    assert client.get("/api/tasks", headers=as_user("alice")).json() == []
+
+
 def test_invalid_bpmn_returns_diagnostics_not_a_trace(client):
     files = [("files", ("broken.bpmn", b"<bpmn:definitions xmlns:bpmn='x'><oops", "application/xml"))]
     r = client.post("/api/definitions", files=files, headers=as_user("admin"))
