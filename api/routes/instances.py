@@ -19,5 +19,6 @@ def start(process_key: str, body: StartIn, ctx: Ctx, subject: CurrentSubject) ->
 
 
 @router.get("/instances/{instance_id}", response_model=InstanceOut)
-def show(instance_id: str, ctx: Ctx, _subject: CurrentSubject) -> InstanceOut:
-    return InstanceOut.model_validate(engine.get_instance(ctx, instance_id), from_attributes=True)
+def show(instance_id: str, ctx: Ctx, subject: CurrentSubject) -> InstanceOut:
+    """The instance, for those who may read it (as the instance page)."""
+    return InstanceOut.model_validate(engine.get_instance(ctx, instance_id, subject=subject), from_attributes=True)
