@@ -20,8 +20,10 @@ from engine.models import Definition, HumanTask, Instance
 from engine.models import human_task as ht
 from engine.models import instance as inst
 from engine.notifications.service import notify, notify_assigned
+from engine.permissions import authorize, run_command
 from engine.signing import materialise
 from engine.step_facts import read_step_facts
+from engine.subject import Subject
 from engine.views import InstanceView
 
 log = logging.getLogger("engine.instance")
@@ -155,18 +157,34 @@ def start_instance(
     return view
 
 
-def get_instance(ctx: EngineContext, instance_id: str, with_data: bool = False) -> InstanceView:
-    """An instance with its open tasks and task history (optionally its current data)."""
-    with ctx.db.unit_of_work() as session:
+def get_instance(ctx: EngineContext, instance_id: str, with_data: bool = False, *,
+                 subject: Subject | None = None) -> InstanceView:
+    """An instance with its open tasks and task history (optionally its current data).
+
+    With `subject`, only someone who may read the instance gets it (initiator, candidates, whoever acted,
+    CC readers, admins), as on the instance page; a refusal is audited. Without, the caller has decided.
+
+    Raises:
+        NotFound: no such instance.  PermissionDenied: `subject` may not read it.
+    """
+
+    def command(session: Session) -> InstanceView:
         instance = session.get(Instance, instance_id)
         if instance is None:
             raise NotFound("流程实例不存在 (instance not found)", instance_id=instance_id)
+        if subject is not None:
+            authorize(ctx, session, subject, "read", instance=instance)
         data = None
         if with_data:
             definition = session.get(Definition, instance.definition_id)
             specs = ctx.specs.get(definition, ctx.runtime)
             data = ctx.runtime.data(ctx.runtime.restore(specs, instance.state))
         return _view(session, instance, data, history=True)
+
+    if subject is not None:
+        return run_command(ctx, command)
+    with ctx.db.unit_of_work() as session:
+        return command(session)
 
 
 def find_instances(ctx: EngineContext, *, business_key: str | None = None, process_key: str | None = None,

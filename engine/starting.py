@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from engine.context import EngineContext
-from engine.errors import PermissionDenied
+from engine.errors import NotFound, PermissionDenied
 from engine.instances import start_form_of, start_instance
 from engine.models import Definition
 from engine.subject import Subject
@@ -63,24 +63,31 @@ def start_form(ctx: EngineContext, process_key: str, subject: Subject) -> Starta
     """One startable process with its start form.
 
     Raises:
-        PermissionDenied: the subject may not start it (or it is not deployed).
+        NotFound: no version of the process is deployed.
+        PermissionDenied: the subject may not start it.
     """
-    for process in startable_processes(ctx, subject):
-        if process.process_key == process_key:
-            return process
-    raise PermissionDenied("无权发起此流程 (not allowed to start this process)", process_key=process_key)
+    with ctx.db.unit_of_work() as session:
+        row = next((r for r in _latest(session) if r.process_key == process_key), None)
+    if row is None:
+        raise NotFound("流程不存在 (process not deployed)", process_key=process_key)
+    institutions = start_institutions(row.attributes or {}, subject)
+    if not institutions:
+        raise PermissionDenied("无权发起此流程 (not allowed to start this process)", process_key=process_key)
+    return _startable(row, institutions)
 
 
 def start_with_form(ctx: EngineContext, process_key: str, subject: Subject, *, institution: str,
-                    data: dict[str, Any], business_key: str | None = None) -> InstanceView:
+                    data: dict[str, Any], business_key: str | None = None,
+                    idempotency_key: str | None = None) -> InstanceView:
     """Start the process as the subject (start_instance validates the start form server-side).
 
     Raises:
-        PermissionDenied: no start role in that institution.  ValidationFailed: field errors.
+        NotFound: not deployed.  PermissionDenied: no start role in that institution.
+        ValidationFailed: field errors.
     """
     process = start_form(ctx, process_key, subject)
     if institution not in process.institutions:
         raise PermissionDenied("无权在该机构发起此流程 (no start role in this institution)",
                                process_key=process_key, institution=institution)
     return start_instance(ctx, process_key, initiator=subject.username, institution=institution,
-                          business_key=business_key, data=data)
+                          business_key=business_key, data=data, idempotency_key=idempotency_key)

@@ -21,6 +21,7 @@ from engine.context import EngineContext
 from engine.db import Database, make_engine
 from engine.migrate import upgrade
 from engine.models import Base
+from tests.fakes import servers
 
 PG_ADMIN = os.environ.get("HWF_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 DATA = Path(__file__).parent / "engine" / "data"
@@ -96,6 +97,15 @@ def ctx(database_url: str, clock: FakeClock, request: pytest.FixtureRequest) -> 
         outer.rollback()
         connection.close()
         engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def systems() -> Iterator[dict[str, servers.FakeSystem]]:
+    """The fake external systems of tests/fakes/servers.py (HIS, payment, identity …) on local ports."""
+    started = {name: make().start() for name, make in servers.ALL.items()}
+    yield started
+    for system in started.values():
+        system.stop()
 
 
 @pytest.fixture

@@ -12,12 +12,13 @@ router = APIRouter(prefix="/api", tags=["instances"])
 
 @router.post("/processes/{process_key}/instances", response_model=InstanceOut, status_code=201)
 def start(process_key: str, body: StartIn, ctx: Ctx, subject: CurrentSubject) -> InstanceOut:
-    view = engine.start_instance(ctx, process_key, initiator=subject.username, institution=body.institution,
-                                 business_key=body.business_key, data=body.data,
-                                 idempotency_key=body.idempotency_key)
+    """Start as the signed-in user, who needs one of the process's start roles in that institution."""
+    view = engine.start_with_form(ctx, process_key, subject, institution=body.institution, data=body.data,
+                                  business_key=body.business_key, idempotency_key=body.idempotency_key)
     return InstanceOut.model_validate(view, from_attributes=True)
 
 
 @router.get("/instances/{instance_id}", response_model=InstanceOut)
-def show(instance_id: str, ctx: Ctx, _subject: CurrentSubject) -> InstanceOut:
-    return InstanceOut.model_validate(engine.get_instance(ctx, instance_id), from_attributes=True)
+def show(instance_id: str, ctx: Ctx, subject: CurrentSubject) -> InstanceOut:
+    """The instance, for those who may read it (as the instance page)."""
+    return InstanceOut.model_validate(engine.get_instance(ctx, instance_id, subject=subject), from_attributes=True)

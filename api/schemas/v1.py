@@ -29,7 +29,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 class StartV1(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{
-        "business_key": "MR-2024-001", "institution": "JA_CENTRAL", "initiator_ref": "patient-app:u123",
+        "business_key": "MR-2024-001", "institution": "rmyy_main", "initiator_ref": "patient-app:u123",
         "payload": {"patient_name": "张三", "purpose": "insurance"}, "idempotency_key": "req-0001"}]})
     business_key: str | None = Field(default=None, max_length=200)
     institution: str = Field(min_length=1, max_length=100)

@@ -37,7 +37,7 @@ HOSPITAL_DEPTS = [
     ("mzk", "麻醉科"),
     ("xxk", "信息科"),
 ]
-COMMUNITY_DEPTS = [("qk", "全科"), ("hl", "护理部"), ("zzb", "转诊办")]
+COMMUNITY_DEPTS = [("qk", "全科"), ("hl", "护理部"), ("zzb", "转诊办"), ("bas", "病案室")]
 
 # username, employee no, name, institution, department, roles (domain = institution unless "*")
 USERS = [
@@ -59,6 +59,8 @@ USERS = [
     ("xuming", "E1012", "徐明", "rmyy_main", "wk", ["expert", "doctor", ("expert", "zyy")]),
     ("hexia", "E1013", "何霞", "rmyy_main", "nk", ["staff"]),
     ("zhujun", "E1014", "朱军", "rmyy_main", "wk", ["dept_head", "doctor"]),
+    ("qianjin", "E1015", "钱进", "rmyy_main", "nk", ["expert", "doctor"]),
+    ("lujia", "E1016", "陆佳", "rmyy_main", "wk", ["expert", "doctor"]),
     ("guoyong", "E2001", "郭勇", "rmyy_east", "nk", ["doctor"]),
     ("majuan", "E2002", "马娟", "rmyy_east", "nk", ["nurse"]),
     ("linfeng", "E2003", "林峰", "rmyy_east", "nk", ["dept_head", "doctor"]),
@@ -73,6 +75,8 @@ USERS = [
     ("caolin", "E3006", "曹琳", "zyy", "cwc", ["finance"]),
     ("xiehua", "E4001", "谢华", "sq_east", "qk", ["community_doctor"]),
     ("yuqing", "E4002", "于青", "sq_east", "hl", ["nurse"]),
+    ("jiangtao", "E4003", "江涛", "sq_east", "qk", ["dept_head", "community_doctor"]),
+    ("lihong", "E4004", "李红", "sq_east", "bas", ["records_clerk"]),
     ("dongbo", "E5001", "董波", "sq_west", "qk", ["community_doctor"]),
     ("panli", "E5002", "潘莉", "sq_west", "zzb", ["referral_office"]),
 ]

@@ -10,6 +10,7 @@ USERS = {
     "alice": Subject("alice", {"h1": frozenset({"staff"})}),
     "dr_wang": Subject("dr_wang", {"h1": frozenset({"dept_head"})}),
     "admin": Subject("admin", {"h1": frozenset({"process_admin"})}),
+    "bob": Subject("bob", {"h2": frozenset({"staff"})}),
 }
 
 

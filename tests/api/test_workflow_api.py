@@ -41,6 +41,28 @@ def test_deploy_start_complete_round_trip(client):
                        headers=as_user("alice")).status_code == 403
 
 
+def test_staff_start_needs_a_start_role_in_that_institution(client):
+    assert _deploy(client).status_code == 201  # hospital:startRoles="staff"
+    no_role = client.post("/api/processes/approval/instances", json={"institution": "h1"},
+                          headers=as_user("dr_wang"))  # dept_head only
+    assert no_role.status_code == 403 and no_role.json()["code"] == "permission_denied", no_role.text
+    elsewhere = client.post("/api/processes/approval/instances", json={"institution": "h2"},
+                            headers=as_user("alice"))  # staff in h1 only
+    assert elsewhere.status_code == 403 and elsewhere.json()["code"] == "permission_denied"
+    assert client.get("/api/tasks", headers=as_user("alice")).json() == []
+
+
+def test_an_instance_is_shown_only_to_those_who_may_read_it(client):
+    assert _deploy(client).status_code == 201
+    started = client.post("/api/processes/approval/instances", json={"institution": "h1"},
+                          headers=as_user("alice"))
+    path = f"/api/instances/{started.json()['id']}"
+    assert client.get(path, headers=as_user("alice")).status_code == 200  # the initiator
+    assert client.get(path, headers=as_user("admin")).status_code == 200
+    outsider = client.get(path, headers=as_user("bob"))  # staff of another institution
+    assert outsider.status_code == 403 and outsider.json()["code"] == "permission_denied", outsider.text
+
+
 def test_invalid_bpmn_returns_diagnostics_not_a_trace(client):
     files = [("files", ("broken.bpmn", b"<bpmn:definitions xmlns:bpmn='x'><oops", "application/xml"))]
     r = client.post("/api/definitions", files=files, headers=as_user("admin"))

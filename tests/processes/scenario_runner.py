@@ -1,15 +1,20 @@
-"""Run one processes/*/test_*.json scenario through the public engine (+ fake HTTP systems for connectors).
+"""Run one processes/*/test_*.json scenario against the platform, through one of two drivers.
 
 Steps: start{data}, complete{task,outcome,data}, message{name,payload}, timer{element},
 connector_result{task,topic,result}; each may carry expect{tasks, waiting}; the scenario's end{event, data}
-is checked on the finished instance. Tests only read engine internals to *observe* (waiting elements,
-the end event reached); every action goes through the public engine functions.
+is checked on the finished instance.
+
+`ScenarioRun` owns what both drivers share: the step loop, the checks, observation (engine state is only
+*read*: waiting elements, the end events reached, the final data), the background job worker and the
+connector steps (the fake HTTP systems of tests/fakes/servers.py are steered per step). A driver says how
+the actors reach the platform: `EngineRun` calls the public engine functions; `http_driver.HttpRun` goes
+through the HTTP API as the external systems and the staff would.
 """
 from __future__ import annotations
 
+import functools
 import json
 import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +30,13 @@ from tests.fakes import servers
 
 ROOT = Path(__file__).resolve().parents[2]
 PROCESSES = ROOT / "processes"
-INSTITUTION = "JA_CENTRAL"
+INSTITUTION = "rmyy_main"  # where a scenario starts when its data names no institution (demo district)
 
 
 NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL"}
 
 
+@functools.cache
 def message_start(process_key: str) -> str | None:
     """The message name of the process's message start event, if it has one."""
     for path in PROCESSES.glob("*/*.bpmn"):
@@ -52,27 +58,45 @@ def end_events(end: dict[str, Any]) -> list[str]:
     return [event] if isinstance(event, str) else list(event)
 
 
+def start_institution(data: dict[str, Any]) -> str:
+    """The institution a scenario starts in: its own, else the referral's source, else the default."""
+    return data.get("institution") or data.get("source_institution") or INSTITUTION
+
+
 def scenario_files() -> list[Path]:
     return sorted(PROCESSES.glob("*/test_*.json"))
 
 
-def all_scenarios() -> list[tuple[str, str, dict[str, Any]]]:
+def all_scenarios() -> list[tuple[str, str, Path, dict[str, Any]]]:
+    """(id, process key, process folder, scenario) for every scenario of every process."""
     out = []
     for path in scenario_files():
         doc = json.loads(path.read_text(encoding="utf-8"))
         for i, scenario in enumerate(doc["scenarios"]):
-            out.append((f"{doc['process']}[{i}]", doc["process"], scenario))
+            out.append((f"{doc['process']}[{i}]", doc["process"], path.parent, scenario))
     return out
 
 
-@dataclass
-class Run:
-    ctx: EngineContext
-    systems: dict[str, servers.FakeSystem]
-    process: str
-    instance_id: str = ""
-    business_key: str = ""
-    log: list[str] = field(default_factory=list)
+class ScenarioRun:
+    """The step loop, checks, observation and background work; subclasses implement the four actions."""
+
+    def __init__(self, ctx: EngineContext, systems: dict[str, servers.FakeSystem], process: str) -> None:
+        self.ctx, self.systems, self.process = ctx, systems, process
+        self.instance_id = ""
+        self.business_key = ""
+
+    # ---- actions (the driver) ----
+    def start(self, data: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def complete(self, task: str, outcome: str | None, data: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def message(self, name: str, payload: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def timer(self, element: str) -> None:
+        raise NotImplementedError
 
     # ---- observation (read-only) ----
     def _workflow(self) -> Any:
@@ -80,13 +104,25 @@ class Run:
             instance = session.get(Instance, self.instance_id)
             definition = session.get(Definition, instance.definition_id)
             specs = self.ctx.specs.get(definition, self.ctx.runtime)
-            return instance, self.ctx.runtime.restore(specs, instance.state)
+            return self.ctx.runtime.restore(specs, instance.state)
 
     def open_tasks(self) -> list[engine.TaskView]:
         return engine.get_instance(self.ctx, self.instance_id).open_tasks
 
+    def open_task(self, node_id: str) -> engine.TaskView:
+        matching = [t for t in self.open_tasks() if t.node_id == node_id]
+        assert matching, f"no open task {node_id!r}; open: {[t.node_id for t in self.open_tasks()]}"
+        return matching[0]
+
+    def open_steps(self) -> list[str]:
+        """The steps of the open human tasks (one entry per task)."""
+        return [t.node_id for t in self.open_tasks()]
+
+    def status(self) -> str:
+        return engine.get_instance(self.ctx, self.instance_id).status
+
     def waiting(self) -> set[str]:
-        _, workflow = self._workflow()
+        workflow = self._workflow()
         names = set()
         for wf in (workflow, *workflow.subprocesses.values()):
             for t in wf.get_tasks(state=TaskState.WAITING | TaskState.READY | TaskState.STARTED):
@@ -96,7 +132,7 @@ class Run:
         return names
 
     def reached_ends(self) -> set[str]:
-        _, workflow = self._workflow()
+        workflow = self._workflow()
         ends = set()
         for wf in (workflow, *workflow.subprocesses.values()):
             for t in wf.get_tasks(state=TaskState.COMPLETED):
@@ -107,22 +143,23 @@ class Run:
     def data(self) -> dict[str, Any]:
         return engine.get_instance(self.ctx, self.instance_id, with_data=True).data or {}
 
-    # ---- actions through the public engine ----
-    def start(self, data: dict[str, Any], index: str) -> None:
-        self.business_key = f"SCN-{index}"
-        institution = data.get("institution") or INSTITUTION
-        message = message_start(self.process)
-        if message:  # a message start event (refund_requested): the external system starts it by message
-            result = engine.deliver_message(self.ctx, message, correlation_key=self.business_key, payload=data,
-                                            sender="scenario_applicant", institution=institution)
-            assert result.status == "started" and len(result.instance_ids) == 1, result
-            self.instance_id = result.instance_ids[0]
-        else:
-            view = engine.start_instance(self.ctx, self.process, initiator="scenario_applicant",
-                                         institution=institution, business_key=self.business_key, data=data)
-            self.instance_id = view.id
-        self.settle()
+    def correlation_key(self, name: str) -> str:
+        """The key the instance waits on for message `name` (the external system knows it)."""
+        with self.ctx.db.unit_of_work() as session:
+            key = session.scalar(select(MessageWait.correlation_key).where(
+                MessageWait.instance_id == self.instance_id, MessageWait.message_name == name))
+        return key or self.business_key
 
+    def timer_jobs(self, element: str) -> list[Job]:
+        """Pending timer jobs of this instance for `element`, earliest first."""
+        with self.ctx.db.unit_of_work() as session:
+            jobs = session.scalars(select(Job).where(Job.instance_id == self.instance_id, Job.kind == "timer",
+                                                     Job.status == "pending").order_by(Job.run_at)).all()
+            found = [j for j in jobs if j.payload["node_id"] == element]
+        assert found, f"timer {element!r} is not waiting (timer jobs for {[j.payload['node_id'] for j in jobs]})"
+        return found
+
+    # ---- background work through the job worker ----
     def _due(self, kind_is_connector: bool) -> list[Job]:
         now = self.ctx.clock.now()
         with self.ctx.db.unit_of_work() as session:
@@ -131,7 +168,8 @@ class Run:
             return [j for j in rows if (j.kind == "connector") == kind_is_connector]
 
     def settle(self) -> None:
-        """Run the due background work (messages, webhooks, notifications …) through the job worker.
+        """Run the due background work (timers, messages, SLA, webhooks, notifications …) through the job
+        worker, as beat + workers do (one claim and run per due job).
 
         Connector calls wait for their scenario step, which decides what the fake system answers.
         """
@@ -142,47 +180,17 @@ class Run:
             for job in due:
                 run_job_by_id(self.ctx, job.id, "scenario")
 
-    def complete(self, task: str, outcome: str | None, data: dict[str, Any]) -> None:
-        matching = [t for t in self.open_tasks() if t.node_id == task]
-        assert matching, f"no open task {task!r}; open: {[t.node_id for t in self.open_tasks()]}"
-        t = matching[0]
-        username = t.assignee or (t.candidate_users[0] if t.candidate_users else "scenario_staff")
-        subject = Subject(username, {t.institution: frozenset(t.candidate_roles)})
-        engine.complete_task(self.ctx, t.id, subject, outcome=outcome, data=data)
-        self.settle()
-
-    def message(self, name: str, payload: dict[str, Any]) -> None:
-        with self.ctx.db.unit_of_work() as session:
-            key = session.scalar(select(MessageWait.correlation_key).where(
-                MessageWait.instance_id == self.instance_id, MessageWait.message_name == name))
-        result = engine.deliver_message(self.ctx, name, correlation_key=key or self.business_key, payload=payload,
-                                        sender="scenario")
-        assert result.status != "buffered", f"message {name} (key {key!r}) was buffered, not delivered"
-        self.settle()
-
-    def timer(self, element: str) -> None:
-        with self.ctx.db.unit_of_work() as session:
-            jobs = session.scalars(select(Job).where(Job.instance_id == self.instance_id, Job.kind == "timer",
-                                                     Job.status == "pending")).all()
-            candidates = [j.payload for j in jobs]
-        fired = False
-        for payload in candidates:
-            if payload["node_id"] == element:
-                fired = engine.fire_timer(self.ctx, self.instance_id, payload["task_id"], payload["due"]) or fired
-        assert fired, f"timer {element!r} is not waiting (timer jobs for {[p['node_id'] for p in candidates]})"
-        self.settle()
-
     def _node_of(self, task_id: str | None) -> str | None:
         if not task_id:
             return None
-        _, workflow = self._workflow()
         try:
-            task = workflow.get_task_from_id(uuid.UUID(task_id))
+            task = self._workflow().get_task_from_id(uuid.UUID(task_id))
         except Exception:  # noqa: BLE001 - compacted away: the job is matched by topic alone
             return None
         return task.task_spec.bpmn_id if task is not None else None
 
     def connector(self, topic: str, result: Any, task: str | None = None) -> None:
+        """The external system answers `result`: steer its fake and let the worker make the call."""
         system = self.systems[topic.split(".", 1)[0]]
         saved = dict(system.routes)
         for key in list(system.routes):
@@ -198,47 +206,84 @@ class Run:
             system.routes.update(saved)
         self.settle()
 
+    # ---- the step loop and checks ----
     def check(self, expect: dict[str, Any], where: str) -> None:
         if "tasks" in expect:
-            open_nodes = sorted(t.node_id for t in self.open_tasks())
+            open_nodes = sorted(self.open_steps())
             assert sorted(set(open_nodes)) == sorted(set(expect["tasks"])), (
                 f"{where}: open tasks {open_nodes} != expected {expect['tasks']}")
         if "waiting" in expect:
             waiting = self.waiting()
             missing = set(expect["waiting"]) - waiting
             assert not missing, f"{where}: not waiting on {sorted(missing)}; waiting: {sorted(waiting)}"
-        if not expect:  # an empty expectation: no human task is open
-            pass
 
-
-def run_scenario(ctx: EngineContext, systems: dict[str, servers.FakeSystem], process: str, index: str,
-                 scenario: dict[str, Any]) -> Run:
-    run = Run(ctx, systems, process)
-    for n, step in enumerate(scenario["steps"]):
-        where = f"step {n}"
-        if "start" in step:
-            run.start(step["start"].get("data", {}), index)
-        elif "complete" in step:
-            c = step["complete"]
-            run.complete(c["task"], c.get("outcome"), c.get("data", {}))
-        elif "message" in step:
-            run.message(step["message"]["name"], step["message"].get("payload", {}))
-        elif "timer" in step:
-            run.timer(step["timer"]["element"])
-        elif "connector_result" in step:
-            c = step["connector_result"]
-            run.connector(c["topic"], c["result"], c.get("task"))
-        run.check(step.get("expect", {}), where)
-    end = scenario.get("end")
-    if end:
-        view = engine.get_instance(ctx, run.instance_id)
-        assert view.status == "completed", f"instance is {view.status}; open: {[t.node_id for t in view.open_tasks]}"
-        missing = set(end_events(end)) - run.reached_ends()
-        assert not missing, f"end events {sorted(missing)} not reached; reached {sorted(run.reached_ends())}"
-        data = run.data()
+    def check_end(self, end: dict[str, Any]) -> None:
+        status = self.status()
+        assert status == "completed", f"instance is {status}; open: {self.open_steps()}"
+        missing = set(end_events(end)) - self.reached_ends()
+        assert not missing, f"end events {sorted(missing)} not reached; reached {sorted(self.reached_ends())}"
+        data = self.data()
         for key, value in (end.get("data") or {}).items():
             got = data.get(key)
             if isinstance(value, dict) and isinstance(got, dict):  # a partial record: the named fields match
                 got = {k: got.get(k) for k in value}
             assert got == value, f"data[{key!r}] = {got!r} != {value!r}"
-    return run
+
+    def run(self, index: str, scenario: dict[str, Any]) -> ScenarioRun:
+        self.business_key = f"SCN-{index}"
+        for n, step in enumerate(scenario["steps"]):
+            if "start" in step:
+                self.start(step["start"].get("data", {}))
+            elif "complete" in step:
+                c = step["complete"]
+                self.complete(c["task"], c.get("outcome"), c.get("data", {}))
+            elif "message" in step:
+                self.message(step["message"]["name"], step["message"].get("payload", {}))
+            elif "timer" in step:
+                self.timer(step["timer"]["element"])
+            elif "connector_result" in step:
+                c = step["connector_result"]
+                self.connector(c["topic"], c["result"], c.get("task"))
+            self.check(step.get("expect", {}), f"step {n}")
+        if scenario.get("end"):
+            self.check_end(scenario["end"])
+        return self
+
+
+class EngineRun(ScenarioRun):
+    """Actions through the public engine functions (subjects are made up from the task's candidates)."""
+
+    def start(self, data: dict[str, Any]) -> None:
+        institution = start_institution(data)
+        message = message_start(self.process)
+        if message:  # a message start event (refund_requested): the external system starts it by message
+            result = engine.deliver_message(self.ctx, message, correlation_key=self.business_key, payload=data,
+                                            sender="scenario_applicant", institution=institution)
+            assert result.status == "started" and len(result.instance_ids) == 1, result
+            self.instance_id = result.instance_ids[0]
+        else:
+            view = engine.start_instance(self.ctx, self.process, initiator="scenario_applicant",
+                                         institution=institution, business_key=self.business_key, data=data)
+            self.instance_id = view.id
+        self.settle()
+
+    def complete(self, task: str, outcome: str | None, data: dict[str, Any]) -> None:
+        t = self.open_task(task)
+        username = t.assignee or (t.candidate_users[0] if t.candidate_users else "scenario_staff")
+        subject = Subject(username, {t.institution: frozenset(t.candidate_roles)})
+        engine.complete_task(self.ctx, t.id, subject, outcome=outcome, data=data)
+        self.settle()
+
+    def message(self, name: str, payload: dict[str, Any]) -> None:
+        result = engine.deliver_message(self.ctx, name, correlation_key=self.correlation_key(name), payload=payload,
+                                        sender="scenario")
+        assert result.status != "buffered", f"message {name} was buffered, not delivered"
+        self.settle()
+
+    def timer(self, element: str) -> None:
+        fired = False
+        for job in self.timer_jobs(element):
+            p = job.payload
+            fired = engine.fire_timer(self.ctx, self.instance_id, p["task_id"], p["due"]) or fired
+        assert fired, f"timer {element!r} did not fire"
+        self.settle()
