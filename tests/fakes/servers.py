@@ -72,7 +72,7 @@ class FakeSystem:
                     time.sleep(delay)
                 extra: list[dict[str, str]] = []
                 if failing:
-                    status, body, extra = system.fail_status, {"error": "internal error", "code": "E500"}, []
+                    status, body = system.fail_status, {"error": "internal error", "code": "E500"}
                 else:
                     route = system.routes.get((method, self.path)) or _prefix_route(system.routes, method, self.path)
                     status, body, *extra = route(system, request) if route else (404, {"error": "no route"})
