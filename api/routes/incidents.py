@@ -8,25 +8,24 @@ from fastapi import APIRouter
 import engine
 from api.deps import Ctx, CurrentSubject
 from api.routes.admin_check import require_admin
-from api.schemas.background import BulkRetryIn, IncidentOut, ReasonIn, SkipIn
+from api.schemas.background import BulkRetryIn, ReasonIn, SkipIn
 
 router = APIRouter(prefix="/api/incidents", tags=["incidents"])
 
 
-@router.get("", response_model=list[IncidentOut])
+@router.get("", response_model=list[engine.IncidentView])
 def list_(ctx: Ctx, subject: CurrentSubject, status: str | None = "open", connector: str | None = None,
-          since: datetime | None = None, instance_id: str | None = None, limit: int = 100) -> list[IncidentOut]:
+          since: datetime | None = None, instance_id: str | None = None, limit: int = 100) -> list[engine.IncidentView]:
     require_admin(subject)
     rows = engine.list_incidents(ctx, status=status or None, connector=connector, since=since,
                                  instance_id=instance_id, limit=min(limit, 500))
-    return [IncidentOut.model_validate(r, from_attributes=True) for r in rows]
+    return rows
 
 
-@router.post("/{incident_id}/retry", response_model=IncidentOut)
-def retry(incident_id: str, body: ReasonIn, ctx: Ctx, subject: CurrentSubject) -> IncidentOut:
+@router.post("/{incident_id}/retry", response_model=engine.IncidentView)
+def retry(incident_id: str, body: ReasonIn, ctx: Ctx, subject: CurrentSubject) -> engine.IncidentView:
     require_admin(subject)
-    view = engine.retry_incident(ctx, incident_id, actor=subject.username, reason=body.reason)
-    return IncidentOut.model_validate(view, from_attributes=True)
+    return engine.retry_incident(ctx, incident_id, actor=subject.username, reason=body.reason)
 
 
 @router.post("/retry")
@@ -38,8 +37,7 @@ def retry_many(body: BulkRetryIn, ctx: Ctx, subject: CurrentSubject) -> dict[str
     return {"retried": count}
 
 
-@router.post("/{incident_id}/skip", response_model=IncidentOut)
-def skip(incident_id: str, body: SkipIn, ctx: Ctx, subject: CurrentSubject) -> IncidentOut:
+@router.post("/{incident_id}/skip", response_model=engine.IncidentView)
+def skip(incident_id: str, body: SkipIn, ctx: Ctx, subject: CurrentSubject) -> engine.IncidentView:
     require_admin(subject)
-    view = engine.skip_incident(ctx, incident_id, actor=subject.username, reason=body.reason, result=body.result)
-    return IncidentOut.model_validate(view, from_attributes=True)
+    return engine.skip_incident(ctx, incident_id, actor=subject.username, reason=body.reason, result=body.result)

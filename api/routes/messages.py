@@ -6,18 +6,17 @@ from fastapi import APIRouter
 import engine
 from api.deps import Ctx, CurrentSubject
 from api.routes.admin_check import require_admin
-from api.schemas.background import DeliveryOut, MessageIn
+from api.schemas.background import MessageIn
 
 router = APIRouter(prefix="/api", tags=["messages"])
 
 
-@router.post("/messages/{name}", response_model=DeliveryOut, status_code=202)
-def deliver(name: str, body: MessageIn, ctx: Ctx, subject: CurrentSubject) -> DeliveryOut:
+@router.post("/messages/{name}", response_model=engine.DeliveryResult, status_code=202)
+def deliver(name: str, body: MessageIn, ctx: Ctx, subject: CurrentSubject) -> engine.DeliveryResult:
     """Correlate to the waiting instance, start instances (message start), or buffer with a TTL."""
-    result = engine.deliver_message(ctx, name, correlation_key=body.correlation_key, payload=body.payload,
-                                    idempotency_key=body.idempotency_key, ttl_seconds=body.ttl_seconds,
-                                    sender=subject.username, institution=body.institution)
-    return DeliveryOut.model_validate(result, from_attributes=True)
+    return engine.deliver_message(ctx, name, correlation_key=body.correlation_key, payload=body.payload,
+                                  idempotency_key=body.idempotency_key, ttl_seconds=body.ttl_seconds,
+                                  sender=subject.username, institution=body.institution)
 
 
 @router.get("/messages")

@@ -15,30 +15,6 @@ class MessageIn(BaseModel):
     institution: str | None = None
 
 
-class DeliveryOut(BaseModel):
-    message_id: str
-    status: str
-    instance_ids: list[str]
-    duplicate: bool
-
-
-class IncidentOut(BaseModel):
-    id: str
-    job_id: str
-    kind: str
-    connector: str | None
-    instance_id: str | None
-    node_id: str | None
-    error: str
-    attempts: int
-    last_response: dict[str, Any] | None
-    status: str
-    created_at: datetime
-    resolved_at: datetime | None
-    resolved_by: str | None
-    reason: str | None
-
-
 class ReasonIn(BaseModel):
     reason: str = Field("", max_length=1000)
 
