@@ -143,7 +143,7 @@ def dry_run(body: s.DryRunIn, ctx: Ctx, _u: Designer) -> s.DryRunOut:
     r = engine.dry_run(ctx, body.xml, body.data, body.outcomes, body.task_data)
     return s.DryRunOut(
         path=r.path,
-        tasks=[s.DryRunTaskOut(**asdict(t)) for t in r.tasks],
+        tasks=r.tasks,
         end_state=r.end_state,
         waiting=r.waiting,
     )

@@ -15,7 +15,6 @@ from api.deps import Ctx, CurrentSubject
 from api.schemas.v1 import (
     ERRORS,
     AnnouncementIn,
-    AnnouncementOut,
     CancelV1,
     DeliveryV1,
     HistoryOut,
@@ -193,19 +192,18 @@ def todos(ctx: Ctx, subject: CurrentSubject,
     return [TodoOut(**t.to_dict()) for t in portal_todos(ctx, employee_no)]
 
 
-@router.get("/portal/announcements", response_model=list[AnnouncementOut], tags=["v1 portal"])
+@router.get("/portal/announcements", response_model=list[engine.AnnouncementView], tags=["v1 portal"])
 def announcements(ctx: Ctx, subject: CurrentSubject,
-                  employee_no: Annotated[str, Query(min_length=1, max_length=32)]) -> list[AnnouncementOut]:
+                  employee_no: Annotated[str, Query(min_length=1, max_length=32)]) -> list[engine.AnnouncementView]:
     """Announcements whose audience (institution, department, role) includes this employee."""
     _portal(ctx, subject)
-    return [AnnouncementOut.model_validate(a, from_attributes=True) for a in announcements_for(ctx, employee_no)]
+    return announcements_for(ctx, employee_no)
 
 
 admin = APIRouter(prefix="/api/admin", tags=["announcements"])
 
 
-@admin.post("/announcements", response_model=AnnouncementOut, status_code=201)
-def publish(body: AnnouncementIn, ctx: Ctx, subject: CurrentSubject) -> AnnouncementOut:
+@admin.post("/announcements", response_model=engine.AnnouncementView, status_code=201)
+def publish(body: AnnouncementIn, ctx: Ctx, subject: CurrentSubject) -> engine.AnnouncementView:
     """Publish an announcement (administrators)."""
-    view = create_announcement(ctx, subject, **body.model_dump())
-    return AnnouncementOut.model_validate(view, from_attributes=True)
+    return create_announcement(ctx, subject, **body.model_dump())

@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from engine import DryRunTask
+
 MAX_XML = 5 * 1024 * 1024
 
 
@@ -137,22 +139,9 @@ class DeployOut(BaseModel):
     warnings: list[DiagnosticOut]
 
 
-class DryRunTaskOut(BaseModel):
-    element_id: str
-    name: str
-    roles: list[str]
-    users: list[str]
-    assignee: str | None
-    countersign: str | None
-    signers: list[str]
-    form: str | None
-    outcome: str | None
-    institution: str | None
-
-
 class DryRunOut(BaseModel):
     path: list[str]
-    tasks: list[DryRunTaskOut]
+    tasks: list[DryRunTask]
     end_state: str
     waiting: list[str]
 

@@ -128,7 +128,8 @@ class TodoOut(BaseModel):
     urgency: str = Field(description="urgent | overdue | normal")
     received_at: datetime
     due_at: datetime | None
-    link: str = Field(description="replace {token} with a fresh SSO hand-off token")
+    link: str = Field(description="/api/auth/sso/open?next=/tasks/<id>: opens the task, signing in "
+                                  "through the portal's auth centre when needed")
 
 
 class AnnouncementIn(BaseModel):
@@ -139,14 +140,3 @@ class AnnouncementIn(BaseModel):
     institution: str = Field(default="*", max_length=100)
     audience_departments: list[str] = Field(default_factory=list)
     audience_roles: list[str] = Field(default_factory=list)
-
-
-class AnnouncementOut(BaseModel):
-    id: str
-    title: str
-    department: str
-    published_on: date
-    link: str
-    institution: str
-    audience_departments: list[str]
-    audience_roles: list[str]
