@@ -108,3 +108,15 @@ def summary(samples: list[float]) -> str:
 def load() -> str:
     one, five, fifteen = os.getloadavg()
     return f"load average {one:.2f} {five:.2f} {fifteen:.2f}"
+
+
+def stop_processes(procs: list[subprocess.Popen]) -> None:
+    """SIGTERM each process group still running, then SIGKILL those not gone within 20 s."""
+    for pr in procs:
+        if pr.poll() is None:
+            os.killpg(pr.pid, signal.SIGTERM)
+    for pr in procs:
+        try:
+            pr.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(pr.pid, signal.SIGKILL)

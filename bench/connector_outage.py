@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -25,7 +24,7 @@ import time
 from collections import Counter
 from http.server import ThreadingHTTPServer
 
-from _http import ROOT, fresh_pg, load
+from _http import ROOT, fresh_pg, load, stop_processes
 
 sys.path.insert(0, str(ROOT))
 from sqlalchemy import func, select  # noqa: E402
@@ -115,14 +114,7 @@ def main() -> None:
         after = counts(ctx)
         la = load()
     finally:
-        for pr in procs:
-            if pr.poll() is None:
-                os.killpg(pr.pid, signal.SIGTERM)
-        for pr in procs:
-            try:
-                pr.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(pr.pid, signal.SIGKILL)
+        stop_processes(procs)
         log.close()
         payment.stop()
     refunds = payment.calls("/refunds")

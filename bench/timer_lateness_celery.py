@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import statistics
 import subprocess
 import sys
@@ -19,7 +18,7 @@ import tempfile
 import threading
 import time
 
-from _http import ROOT, fresh_pg, load
+from _http import ROOT, fresh_pg, load, stop_processes
 from sqlalchemy import select  # noqa: E402
 from timer_lateness import BPMN  # noqa: E402
 
@@ -95,14 +94,7 @@ def main() -> None:  # noqa: C901 - one linear benchmark scenario
         stop.set()
         la = load()
     finally:
-        for pr in procs:
-            if pr.poll() is None:
-                os.killpg(pr.pid, signal.SIGTERM)
-        for pr in procs:
-            try:
-                pr.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(pr.pid, signal.SIGKILL)
+        stop_processes(procs)
     late = sorted((f - r).total_seconds() for r, f in rows)
     if not late:
         print("no timer fired")
