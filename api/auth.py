@@ -26,6 +26,8 @@ MULTIPART_CSRF = re.compile(rb'Content-Disposition: form-data; name="csrf_token"
                             re.IGNORECASE)
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # No session exists yet on these, so there is nothing to forge (SameSite=Lax covers the cookie).
+PUBLIC_PATHS = frozenset({"/healthz"})
+PUBLIC_PREFIXES = ("/static/",)
 CSRF_EXEMPT = frozenset({"/api/auth/login", "/api/auth/sso"})
 # What a session may do while a password change is pending.
 PASSWORD_CHANGE_PATHS = frozenset({"/api/auth/password", "/api/auth/me", "/api/auth/logout"})
@@ -75,6 +77,8 @@ class PlatformAuthenticator:
     """Callable stored in ``app.state.authenticate``; returns the Subject or None (anonymous)."""
 
     async def __call__(self, request: Request) -> engine.Subject | None:
+        if request.url.path in PUBLIC_PATHS or request.url.path.startswith(PUBLIC_PREFIXES):
+            return None  # health checks and static assets need no identity; skip the session lookup
         ctx = request.app.state.ctx
         ip = client_ip(request, ctx.settings.trusted_proxies)
         if "x-api-key" in request.headers or "x-signature" in request.headers:

@@ -15,6 +15,7 @@ from engine.errors import Conflict
 
 T = TypeVar("T")
 SQLITE_BUSY_SECONDS = 30
+READ_ONLY = "hwf_read_only"
 
 
 def _sqlite_setup(engine: Engine) -> None:
@@ -32,7 +33,8 @@ def _sqlite_setup(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A reader (Database.read) takes a WAL snapshot and never waits for the writer.
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
 
 def make_engine(url: str, echo: bool = False) -> Engine:
@@ -78,6 +80,27 @@ class Database:
         finally:
             if queued:
                 self._writer.release()
+
+    def read(self, query: Callable[[Session], T]) -> T:
+        """Run a query that writes nothing, in its own transaction, without queueing behind writers.
+
+        On SQLite it is a deferred transaction (a WAL snapshot) outside the writer lock; a flush inside it
+        raises, so a query that finds it must write returns and lets the caller use `run`.
+        """
+        session = self.sessions()
+        if self._writer is not None and isinstance(session.get_bind(), Engine):
+            session.connection(execution_options={READ_ONLY: True})  # seen by _on_begin: a deferred BEGIN
+        try:
+            result = query(session)
+            if session.new or session.dirty or session.deleted:
+                raise RuntimeError("Database.read: the query changed objects; use Database.run")
+            session.commit()
+            return result
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
 
     def run(self, command: Callable[[Session], T], retries: int = 3) -> T:
         """Run a command in one transaction; retry on an optimistic-lock or lock conflict.

@@ -274,7 +274,8 @@ def inbox_page(ctx: EngineContext, subject: Subject, query: InboxQuery | None = 
     """One page of one inbox tab for the subject, with the total and the badge counts (`inbox_counts`)."""
     q = (query or InboxQuery()).normalized()
     now = ctx.clock.now()
-    with ctx.db.unit_of_work() as session:
+
+    def page(session: Session) -> InboxPage:
         todo = None
         if q.tab == "todo" and not _filtered(q):
             # The unfiltered 待办 total is the badge number: count once.
@@ -285,11 +286,12 @@ def inbox_page(ctx: EngineContext, subject: Subject, query: InboxQuery | None = 
             rows, total = _instance_rows(session, subject, q, now)
         return InboxPage(rows, total, q, _counts(session, subject, todo), _facets(session, subject))
 
+    return ctx.db.read(page)
+
 
 def inbox_counts(ctx: EngineContext, subject: Subject) -> dict[str, int]:
     """Badge numbers for the navigation: open tasks (待办), CC'd instances, unread notifications."""
-    with ctx.db.unit_of_work() as session:
-        return _counts(session, subject)
+    return ctx.db.read(lambda session: _counts(session, subject))
 
 
 def _facets(session: Session, subject: Subject) -> dict[str, list[tuple[str, str]]]:
@@ -304,6 +306,5 @@ def _facets(session: Session, subject: Subject) -> dict[str, list[tuple[str, str
 
 def inbox_facets(ctx: EngineContext, subject: Subject) -> dict[str, list[tuple[str, str]]]:
     """Filter choices: deployed processes (key, name) and the subject's institutions."""
-    with ctx.db.unit_of_work() as session:
-        return _facets(session, subject)
+    return ctx.db.read(lambda session: _facets(session, subject))
 

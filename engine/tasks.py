@@ -38,8 +38,7 @@ def list_tasks(ctx: EngineContext, subject: Subject, *, state: str = ht.OPEN, li
                offset: int = 0) -> list[TaskView]:
     """The subject's inbox (open) or done list (completed), newest first."""
     query = visible_tasks(subject, state=state).order_by(HumanTask.created_at.desc(), HumanTask.id)
-    with ctx.db.unit_of_work() as session:
-        return [TaskView.of(t) for t in session.scalars(query.limit(limit).offset(offset)).all()]
+    return ctx.db.read(lambda session: [TaskView.of(t) for t in session.scalars(query.limit(limit).offset(offset))])
 
 
 def _form(definition: Definition, key: str | None) -> Form | None:

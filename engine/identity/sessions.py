@@ -334,23 +334,34 @@ _SESSION_AND_USER = (select(UserSession, User).join(User, User.id == UserSession
                      .where(UserSession.token_hash == bindparam("token_hash")))
 
 
-def _resolve_tx(ctx: EngineContext, session: Session, token: str) -> SessionInfo | None:
+NEEDS_WRITE = object()  # _resolve_tx in a read-only transaction found the session must be touched or ended
+
+
+def _ending(user: User, row: UserSession, at: datetime, idle_end: datetime) -> str | None:
+    if not user.active or (user.expires_at is not None and aware(user.expires_at) <= at):
+        return "user_disabled"
+    if at >= idle_end:
+        return "idle_timeout"
+    if at >= aware(row.expires_at):
+        return "absolute_timeout"
+    return None
+
+
+def _resolve_tx(ctx: EngineContext, session: Session, token: str, *, writable: bool) -> SessionInfo | object | None:
     found = session.execute(_SESSION_AND_USER, {"token_hash": token_hash(token)}).first()
     if found is None or found[0].ended_at is not None:
         return None
     row, user = found
     at = now(ctx)
     idle_end = aware(row.last_seen_at) + timedelta(minutes=effective_settings(ctx, session).session_idle_minutes)
-    if not user.active or (user.expires_at is not None and aware(user.expires_at) <= at):
-        end_session(ctx, session, row, at, "user_disabled", user.username)
+    ending = _ending(user, row, at, idle_end)
+    touch = at - aware(row.last_seen_at) >= TOUCH_EVERY
+    if (ending or touch) and not writable:
+        return NEEDS_WRITE
+    if ending:
+        end_session(ctx, session, row, at, ending, user.username)
         return None
-    if at >= idle_end:
-        end_session(ctx, session, row, at, "idle_timeout", user.username)
-        return None
-    if at >= aware(row.expires_at):
-        end_session(ctx, session, row, at, "absolute_timeout", user.username)
-        return None
-    if at - aware(row.last_seen_at) >= TOUCH_EVERY:
+    if touch:
         row.last_seen_at = at
         idle_end = at + timedelta(minutes=effective_settings(ctx, session).session_idle_minutes)
     must_change = user.must_change_password and row.via == "password"
@@ -392,7 +403,11 @@ def resolve_session(ctx: EngineContext, token: str | None) -> SessionInfo | None
     if not token or len(token) > 200:
         return None
     authorizer(ctx)  # the per-request policy refresh (cheap: at most one version read per interval)
-    return ctx.db.run(lambda s: _resolve_tx(ctx, s, token))
+    # Most requests only read; the write (touch or end) happens at most once a minute per session.
+    found = ctx.db.read(lambda s: _resolve_tx(ctx, s, token, writable=False))
+    if found is NEEDS_WRITE:
+        return ctx.db.run(lambda s: _resolve_tx(ctx, s, token, writable=True))
+    return found
 
 
 def logout(ctx: EngineContext, token: str | None) -> bool:
