@@ -210,14 +210,17 @@ async function handle(req, res) {
     }
   }
   if (req.method === 'GET' && route === '/definitions') {
-    const keys = Object.keys(drafts).filter(k => !definitions.some(d => d.key === k)).map(k => ({ key: k, name: k, version: 0 }));
-    return send(res, 200, definitions.map(({ key, name, version }) => ({ key, name, version })).concat(keys));
+    // like the platform: every saved draft is listed as version 0 after its key's deployed versions
+    const rows = definitions.map(({ key, name, version }) => ({ key, name, version }))
+      .concat(Object.keys(drafts).map(k => ({ key: k, name: k, version: 0 })));
+    return send(res, 200, rows.sort((a, b) => a.key.localeCompare(b.key)));
   }
   if ((m = route.match(/^\/definitions\/([\w-]+)\/xml$/)) && req.method === 'GET') {
+    // like the platform: version 0 is the draft; no version is the latest deployed, else the draft
     const v = url.searchParams.get('version');
-    const d = definitions.filter(x => x.key === m[1] && (v == null || String(x.version) === v)).pop();
+    const d = v === '0' ? null : definitions.filter(x => x.key === m[1] && (v == null || String(x.version) === v)).pop();
     if (d) return send(res, 200, { key: d.key, version: d.version, xml: d.xml });
-    if (drafts[m[1]]) return send(res, 200, { key: m[1], version: 0, xml: drafts[m[1]] });
+    if ((v == null || v === '0') && drafts[m[1]]) return send(res, 200, { key: m[1], version: 0, xml: drafts[m[1]], draft: true });
     return send(res, 404, { detail: 'no such definition' });
   }
   if ((m = route.match(/^\/definitions\/([\w-]+)\/instances$/)) && req.method === 'GET') {

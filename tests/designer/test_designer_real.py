@@ -1,8 +1,8 @@
 """The designer in Chromium against the real platform (uvicorn, SQLite, TEST authenticator): no mock.
 
 Designs a form (server-rendered preview), adds a user task, sees a lint error and fixes it with a
-candidate role and that form, dry-runs, deploys, changes the SLA and sees the diff, deploys again,
-and migrates a running instance of v1. Screenshots: docs/screenshots/designer-real-*.png.
+candidate role and that form, dry-runs, deploys, changes the SLA and sees the diff, saves a draft and
+reopens it, deploys again, and migrates a running instance of v1. Screenshots: docs/screenshots/designer-real-*.png.
 """
 
 from __future__ import annotations
@@ -216,6 +216,19 @@ def test_designer_against_the_real_platform(admin_page):
     pg.wait_for_selector(f"g.djs-element.diff-changed[data-element-id='{task_id}']", timeout=10000)
     assert "hospital:sla" in pg.inner_text("#results-panel")
     _shot(pg, "diff")
+
+    # 6b. save it as a draft, start something else, and reopen the draft (version 0) from the Open dialog
+    pg.click("#btn-save")
+    pg.wait_for_selector(".toast-success", timeout=10000)
+    pg.evaluate("document.querySelectorAll('.toast').forEach(t => t.remove())")
+    pg.click("#btn-new")
+    pg.wait_for_function(f"() => !document.querySelector('#doc-title').textContent.startsWith('{KEY}')")
+    pg.click("#btn-open")
+    assert pg.locator(f".modal tr[data-element-id='{KEY}@1']").count() == 1  # the deployed version is listed too
+    pg.click(f".modal tr[data-element-id='{KEY}@0']")
+    pg.wait_for_function(f"() => document.querySelector('#doc-title').textContent === '{KEY}'", timeout=10000)
+    reopened = pg.evaluate("async () => (await window.designer.modeler.saveXML()).xml")
+    assert 'hospital:sla="PT4H"' in reopened and "分诊审核" in reopened
     _deploy(pg, "SLA 4 小时")
 
     # 7. migrate the v1 instance to v2 with a reason; the report comes from the server
