@@ -238,3 +238,29 @@ def test_open_diff_import_deploy_migrate(page, server_url, tmp_path):
     assert pg.locator("#btn-validate").inner_text() == "Validate"
     pg.click("#lang-toggle")
     pg.wait_for_selector("body[data-ready='true']", timeout=20000)
+
+
+def test_correlation_key_is_a_process_attribute(page, server_url):
+    """The engine reads hospital:correlationKey on the process only, so that is where the panel writes it."""
+    pg = page
+    pg.goto(server_url + "/designer/")
+    pg.wait_for_selector("body[data-ready='true']", timeout=20000)
+    header = pg.locator(".bio-properties-panel-group-header", has_text="医院扩展")
+    header.wait_for(timeout=10000)  # nothing selected: the panel shows the process
+    field = pg.locator("#bio-properties-panel-hospital-correlation-key")
+    if not field.is_visible():
+        header.click()
+    field.fill("order_no")
+    pg.wait_for_timeout(600)  # debounced text input
+    xml = pg.evaluate("async () => (await window.designer.modeler.saveXML()).xml")
+    assert re.search(r'<bpmn:process [^>]*hospital:correlationKey="order_no"', xml), xml
+    assert "<bpmn:messageEventDefinition" not in xml
+
+    # a message catch event offers the message name, and no (ineffective) correlation key of its own
+    pg.evaluate("""() => { const m = window.designer.modeler;
+        const shape = m.get('elementFactory').createShape({ type: 'bpmn:IntermediateCatchEvent',
+            eventDefinitionType: 'bpmn:MessageEventDefinition' });
+        m.get('modeling').createShape(shape, { x: 420, y: 400 }, m.get('canvas').getRootElement());
+        m.get('selection').select(shape); }""")
+    pg.locator("#bio-properties-panel-hospital-message-name").wait_for(timeout=10000)
+    assert pg.locator("#bio-properties-panel-hospital-correlation-key").count() == 0

@@ -160,7 +160,7 @@ function ParametersEntry({ element }) {
   });
 }
 
-// ---- message events: message name + correlation key ----
+// ---- message events: message name (the correlation key is a process attribute) ----
 function messageDefinition(element) {
   const bo = getBusinessObject(element);
   return (bo.get('eventDefinitions') || []).find(d => is(d, 'bpmn:MessageEventDefinition'))
@@ -257,15 +257,14 @@ export function entriesFor(element) {
   } else if ((is(element, 'bpmn:Process') || (is(element, 'bpmn:Participant') && bo.get('processRef')))) {
     entries.push(
       textEntry({ id: 'hospital-title', attr: 'hospital:title', label: 'Title template', target: processOf, validate: () => undefined }),
-      multiEntry({ id: 'hospital-start-roles', attr: 'hospital:startRoles', label: 'Start roles', options: roles, target: processOf })
+      multiEntry({ id: 'hospital-start-roles', attr: 'hospital:startRoles', label: 'Start roles', options: roles, target: processOf }),
+      // The engine reads the correlation key from the process only (engine/messages.py).
+      textEntry({ id: 'hospital-correlation-key', attr: 'hospital:correlationKey', label: 'Correlation key (expression)',
+        description: 'Python expression over instance data; default: the business key', target: processOf })
     );
   }
   if (is(element, 'bpmn:Event') && messageDefinition(element)) {
-    entries.push(
-      { id: 'hospital-message-name', component: MessageNameEntry, isEdited: isTextFieldEntryEdited },
-      textEntry({ id: 'hospital-correlation-key', attr: 'hospital:correlationKey', label: 'Correlation key (expression)',
-        target: messageDefinition })
-    );
+    entries.push({ id: 'hospital-message-name', component: MessageNameEntry, isEdited: isTextFieldEntryEdited });
   }
   return entries;
 }
