@@ -183,6 +183,16 @@ function serveStatic(req, res, path) {
   res.end(body);
 }
 
+// /static/ is the platform's staff-page assets (the form preview loads the inbox CSS and script)
+const staticDir = join(here, '..', '..', 'api', 'static');
+function serveAsset(req, res, path) {
+  const rel = normalize(decodeURIComponent(path.replace(/^\/static\//, ''))).replace(/^(\.\.[/\\])+/, '');
+  const file = join(staticDir, rel);
+  if (!file.startsWith(staticDir) || !existsSync(file) || statSync(file).isDirectory()) return send(res, 404, { detail: 'not found' });
+  res.writeHead(200, { 'Content-Type': MIME[extname(file)] || 'application/octet-stream' });
+  res.end(readFileSync(file));
+}
+
 export const log = [];
 
 async function handle(req, res) {
@@ -190,6 +200,7 @@ async function handle(req, res) {
   const p = url.pathname;
   if (p === '/' || p === '/designer') { res.writeHead(302, { Location: '/designer/' }); return res.end(); }
   if (p.startsWith('/designer/')) return serveStatic(req, res, p);
+  if (p.startsWith('/static/')) return serveAsset(req, res, p);
   if (!p.startsWith('/api/designer/')) return send(res, 404, { detail: 'not found' });
   const route = p.slice('/api/designer'.length);
   if (req.method !== 'GET' && req.headers['x-csrf-token'] !== CSRF) return send(res, 403, { detail: 'CSRF token missing or invalid' });

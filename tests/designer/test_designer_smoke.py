@@ -22,6 +22,8 @@ ROOT = Path(__file__).resolve().parents[2]
 DESIGNER = ROOT / "designer"
 SHOTS = screenshot_dir()
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+# the form preview is an iframe document styled and scripted like the inbox task page
+PREVIEW = "document.querySelector('#form-preview iframe.form-preview-frame')?.contentDocument?.body"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--no-first-run"]
 
@@ -156,7 +158,13 @@ def test_designer_smoke(page, server_url):
     # 5. form designer: server-rendered preview follows edits
     pg.click("#nav-forms")
     pg.wait_for_selector("body[data-ready='true']", timeout=20000)
-    pg.wait_for_function("() => document.querySelector('#form-preview').textContent.includes('申请人')", timeout=10000)
+    pg.wait_for_function(f"() => {PREVIEW}?.textContent.includes('申请人')", timeout=10000)
+    # the inbox's stylesheet and script are loaded in the preview
+    pg.wait_for_selector("#form-preview[data-seq]", state="attached", timeout=10000)
+    styled = pg.evaluate(f"""() => {{ const b = {PREVIEW};
+        return [[...b.ownerDocument.styleSheets].some(s => s.href && s.href.endsWith('/static/css/app.css')),
+                getComputedStyle(b.querySelector('form.task-form')).borderTopStyle]; }}""")
+    assert styled == [True, "solid"], styled
     pg.select_option("#new-field-type", "enum")
     pg.click("#btn-add-field")
     card = pg.locator(".field-card").last
@@ -164,8 +172,8 @@ def test_designer_smoke(page, server_url):
     card.locator(".f-options").fill("普通\n加急")
     card.locator(".f-required").check()
     pg.wait_for_function("""() => {
-        const p = document.querySelector('#form-preview');
-        return p.textContent.includes('紧急程度') && p.innerHTML.includes('加急'); }""", timeout=10000)
+        const p = """ + PREVIEW + """;
+        return p && p.textContent.includes('紧急程度') && p.innerHTML.includes('加急'); }""", timeout=10000)
     schema = pg.input_value("#json-schema")
     assert "紧急程度" in schema and '"加急"' in schema
     _shot(pg, "designer-forms.png")
@@ -173,7 +181,7 @@ def test_designer_smoke(page, server_url):
     # JSON view → fields (two-way)
     pg.fill("#json-schema", schema.replace("紧急程度", "优先级"))
     pg.click("#btn-apply-json")
-    pg.wait_for_function("() => document.querySelector('#form-preview').textContent.includes('优先级')", timeout=10000)
+    pg.wait_for_function(f"() => {PREVIEW}?.textContent.includes('优先级')", timeout=10000)
     assert pg.locator(".field-card .f-title").last.input_value() == "优先级"
     pg.click("#btn-save-form")
     pg.wait_for_selector(".toast-success")
