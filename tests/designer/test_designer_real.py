@@ -254,6 +254,11 @@ def test_designer_against_the_real_platform(admin_page):
     # 7. migrate the v1 instance to v2 with a reason; the report comes from the server
     pg.click("#btn-migrate")
     pg.wait_for_selector(".modal .instances tr:has-text('TRIAGE-001')", timeout=10000)
+    # changing the target version asks the server to check the instances against that version
+    for target in ("1", "2"):
+        with pg.expect_response(lambda r, v=target: f"to_version={v}" in r.url and r.ok):
+            pg.select_option("#migrate-to", target)
+    pg.wait_for_selector(".modal .instances tr:has-text('TRIAGE-001') input:checked", timeout=10000)
     _shot(pg, "migrate-dialog")
     pg.fill("#migrate-reason", "SLA 调整为 4 小时")
     pg.click(".modal-buttons button[data-value='go']")

@@ -134,11 +134,16 @@ def test_designer_smoke(page, server_url):
     pg.select_option("#bio-properties-panel-hospital-form", "leave_request")
     pg.fill("#bio-properties-panel-hospital-sla", "P2D")
     pg.select_option("#bio-properties-panel-hospital-countersign", "any")
+    # read-only/hidden fields are picked from the chosen form's fields
+    pg.locator("#bio-properties-panel-hospital-readonly-fields-days").check(timeout=10000)
+    pg.locator("#bio-properties-panel-hospital-readonly-fields-reason").check()
+    pg.locator("#bio-properties-panel-hospital-hidden-fields-sick_note").check()
     pg.wait_for_timeout(600)  # debounced text input
     xml = pg.evaluate("async () => (await window.designer.modeler.saveXML()).xml")
     assert 'camunda:candidateGroups="dept_head"' in xml
     assert 'camunda:formKey="leave_request"' in xml
     assert 'hospital:sla="P2D"' in xml and 'hospital:countersign="any"' in xml
+    assert 'hospital:readonlyFields="days,reason"' in xml and 'hospital:hiddenFields="sick_note"' in xml
     assert 'xmlns:hospital="http://hospital-workflow.org/schema/1.0/bpmn"' in xml
 
     pg.click("#btn-validate")

@@ -6,7 +6,7 @@ import { TextFieldEntry, TextAreaEntry, SelectEntry,
 import { jsx } from '@bpmn-io/properties-panel/preact/jsx-runtime';
 import { useService } from 'bpmn-js-properties-panel';
 import { catalog } from '../catalog.js';
-import { textEntry, selectEntry, multiEntry, noJuel, ISO_DURATION, ISO_DATETIME } from './hospital-entries.js';
+import { textEntry, selectEntry, multiEntry, formFieldsEntry, noJuel, ISO_DURATION, ISO_DATETIME } from './hospital-entries.js';
 
 const LOW_PRIORITY = 400;
 
@@ -241,8 +241,8 @@ export function entriesFor(element) {
       entries.push(textEntry({ id: 'hospital-signers-expr', attr: 'hospital:signersExpr', label: 'Signers expression' }));
     }
     entries.push(
-      textEntry({ id: 'hospital-readonly-fields', attr: 'hospital:readonlyFields', label: 'Readonly fields', description: 'Comma list of form fields' }),
-      textEntry({ id: 'hospital-hidden-fields', attr: 'hospital:hiddenFields', label: 'Hidden fields', description: 'Comma list of form fields' }),
+      formFieldsEntry({ id: 'hospital-readonly-fields', attr: 'hospital:readonlyFields', label: 'Readonly fields', description: 'Comma list of form fields' }),
+      formFieldsEntry({ id: 'hospital-hidden-fields', attr: 'hospital:hiddenFields', label: 'Hidden fields', description: 'Comma list of form fields' }),
       textEntry({ id: 'hospital-institution-expr', attr: 'hospital:institutionExpr', label: 'Institution expression' }),
       textEntry({ id: 'hospital-outcomes', attr: 'hospital:outcomes', label: 'Outcomes', description: 'Default: approve,reject' })
     );
