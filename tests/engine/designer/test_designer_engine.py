@@ -421,3 +421,16 @@ def test_drafts_of_deployed_processes_are_listed_and_reopened(ctx):
     assert engine.definition_xml(ctx, "triage").xml == triage()  # no version: the latest deployed
     with pytest.raises(NotFound):
         engine.definition_xml(ctx, "other", 0)
+
+
+@pytest.mark.parametrize(
+    ("lane_attrs", "roles"),
+    [('name="财务组" hospital:role="finance"', ["finance"]), ('name="finance"', ["finance"])],
+    ids=["hospital:role", "lane name"],
+)
+def test_a_lane_gives_its_role_to_tasks_without_candidates(ctx, lane_attrs, roles):
+    xml = _lane(lane_attrs).replace('id="finance_review" name="财务审核" camunda:candidateGroups="finance"', 'id="finance_review" name="财务审核"')
+    assert 'camunda:candidateGroups="finance"' not in xml
+    assert [d for d in engine.validate_design(ctx, xml) if d.severity == "error"] == []
+    review = engine.dry_run(ctx, xml, {"amount": 5}).tasks[-1]
+    assert (review.element_id, review.roles) == ("finance_review", roles)
