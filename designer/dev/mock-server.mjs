@@ -183,6 +183,16 @@ function serveStatic(req, res, path) {
   res.end(body);
 }
 
+// /static/ is the platform's staff-page assets (the form preview loads the inbox CSS and script)
+const staticDir = join(here, '..', '..', 'api', 'static');
+function serveAsset(req, res, path) {
+  const rel = normalize(decodeURIComponent(path.replace(/^\/static\//, ''))).replace(/^(\.\.[/\\])+/, '');
+  const file = join(staticDir, rel);
+  if (!file.startsWith(staticDir) || !existsSync(file) || statSync(file).isDirectory()) return send(res, 404, { detail: 'not found' });
+  res.writeHead(200, { 'Content-Type': MIME[extname(file)] || 'application/octet-stream' });
+  res.end(readFileSync(file));
+}
+
 export const log = [];
 
 async function handle(req, res) {
@@ -190,6 +200,7 @@ async function handle(req, res) {
   const p = url.pathname;
   if (p === '/' || p === '/designer') { res.writeHead(302, { Location: '/designer/' }); return res.end(); }
   if (p.startsWith('/designer/')) return serveStatic(req, res, p);
+  if (p.startsWith('/static/')) return serveAsset(req, res, p);
   if (!p.startsWith('/api/designer/')) return send(res, 404, { detail: 'not found' });
   const route = p.slice('/api/designer'.length);
   if (req.method !== 'GET' && req.headers['x-csrf-token'] !== CSRF) return send(res, 403, { detail: 'CSRF token missing or invalid' });
@@ -210,14 +221,17 @@ async function handle(req, res) {
     }
   }
   if (req.method === 'GET' && route === '/definitions') {
-    const keys = Object.keys(drafts).filter(k => !definitions.some(d => d.key === k)).map(k => ({ key: k, name: k, version: 0 }));
-    return send(res, 200, definitions.map(({ key, name, version }) => ({ key, name, version })).concat(keys));
+    // like the platform: every saved draft is listed as version 0 after its key's deployed versions
+    const rows = definitions.map(({ key, name, version }) => ({ key, name, version }))
+      .concat(Object.keys(drafts).map(k => ({ key: k, name: k, version: 0 })));
+    return send(res, 200, rows.sort((a, b) => a.key.localeCompare(b.key)));
   }
   if ((m = route.match(/^\/definitions\/([\w-]+)\/xml$/)) && req.method === 'GET') {
+    // like the platform: version 0 is the draft; no version is the latest deployed, else the draft
     const v = url.searchParams.get('version');
-    const d = definitions.filter(x => x.key === m[1] && (v == null || String(x.version) === v)).pop();
+    const d = v === '0' ? null : definitions.filter(x => x.key === m[1] && (v == null || String(x.version) === v)).pop();
     if (d) return send(res, 200, { key: d.key, version: d.version, xml: d.xml });
-    if (drafts[m[1]]) return send(res, 200, { key: m[1], version: 0, xml: drafts[m[1]] });
+    if ((v == null || v === '0') && drafts[m[1]]) return send(res, 200, { key: m[1], version: 0, xml: drafts[m[1]], draft: true });
     return send(res, 404, { detail: 'no such definition' });
   }
   if ((m = route.match(/^\/definitions\/([\w-]+)\/instances$/)) && req.method === 'GET') {

@@ -75,6 +75,7 @@ export const api = {
   diff: (xml) => request('POST', '/diff', { xml }),
   deploy: (xml, comment) => request('POST', '/deploy', { xml, comment }),
   dryRun: (xml, data, outcomes) => request('POST', '/dry-run', { xml, data, outcomes }),
-  instances: (key, version) => request('GET', `/definitions/${enc(key)}/instances?version=${enc(version)}`),
+  instances: (key, version, toVersion) => request('GET', `/definitions/${enc(key)}/instances?version=${enc(version)}`
+    + (toVersion != null && toVersion !== '' ? `&to_version=${enc(toVersion)}` : '')),
   migrate: (body) => request('POST', '/migrate', body)
 };

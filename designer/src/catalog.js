@@ -24,3 +24,21 @@ export async function loadCatalog() {
   catalog.connectors = norm(connectors, ['topic', 'key', 'name'], ['title', 'label', 'name']);
   return catalog;
 }
+
+// Field names of a form, for the read-only/hidden field pickers: [{value: name, label}], [] when the
+// form is not in the catalogue (no request, so no error toast for a typo) or cannot be read.
+const formFieldCache = new Map();
+
+export function formFields(key) {
+  if (!key || !catalog.forms.some(f => f.value === key)) return Promise.resolve([]);
+  if (!formFieldCache.has(key)) {
+    formFieldCache.set(key, api.form(key).then((form) => {
+      const props = (form && form.schema && form.schema.properties) || {};
+      return Object.keys(props).map((name) => {
+        const title = props[name] && props[name].title;
+        return { value: name, label: title && title !== name ? `${title} (${name})` : name };
+      });
+    }).catch(() => []));
+  }
+  return formFieldCache.get(key);
+}

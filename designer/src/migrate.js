@@ -8,7 +8,7 @@ import { state } from './state.js';
 
 export async function migrate(key) {
   if (!key) { notify(t('Save the diagram first'), 'error'); return; }
-  const defs = (await api.definitions()).filter(d => d.key === key);
+  const defs = (await api.definitions()).filter(d => d.key === key && d.version > 0);  // 0 = draft
   const versions = defs.map(d => d.version).sort((a, b) => a - b);
   const latest = versions[versions.length - 1] ?? state.version;
   const versionSelect = (id, selected) => h('select', { id },
@@ -18,13 +18,15 @@ export async function migrate(key) {
   const list = h('div', { className: 'instances' });
   const reason = h('textarea', { id: 'migrate-reason', rows: 2 });
   const load = async () => {
-    const items = await api.instances(key, from.value);
+    // the server checks each instance against the chosen target version
+    const items = await api.instances(key, from.value, to.value);
     list.replaceChildren(table(['', 'Business key', 'Current', 'Migratable', 'Reason'], items.map(it => ({
       cells: [h('input', { type: 'checkbox', value: it.id, disabled: !it.migratable, checked: it.migratable }),
         it.business_key || it.id, (it.current || []).join(', '), it.migratable ? t('Yes') : t('No'), it.reason || '']
     }))));
   };
   from.addEventListener('change', load);
+  to.addEventListener('change', load);
   await load();
   const body = h('div', {},
     h('label', { className: 'row' }, h('span', {}, t('From version')), from),

@@ -33,8 +33,11 @@ function confirmDiscard() {
 async function openDialog(modeler) {
   const defs = await api.definitions();
   let chosen = null;
-  const body = table(['Key', 'Name', 'Version'], defs.map(d => ({
-    elementId: `${d.key}@${d.version}`, className: 'def-row', cells: [d.key, d.name || '', String(d.version)] })),
+  // version 0 is the saved draft of the key (GET /definitions/{key}/xml?version=0 returns it)
+  const when = (d) => (d.deployed_at ? new Date(d.deployed_at).toLocaleString() : '');
+  const body = table(['Key', 'Name', 'Version', 'Saved / deployed at'], defs.map(d => ({
+    elementId: `${d.key}@${d.version}`, className: d.version ? 'def-row' : 'def-row def-draft',
+    cells: [d.key, d.name || '', d.version ? String(d.version) : t('Draft'), when(d)] })),
   (id) => { chosen = id; document.querySelector('.modal-buttons button[data-value="open"]').click(); });
   const res = await dialog(t('Open definition'), body, [{ label: t('Cancel'), value: null }, { label: t('Open'), value: 'open', primary: true }]);
   if (!res || !chosen) return;

@@ -46,7 +46,7 @@ def read_extensions(node: Any, lane: str | None = None) -> dict[str, Any]:
 
     Args:
         node: the lxml element.
-        lane: the lane name SpiffWorkflow found for the element, used as a fallback role.
+        lane: the role of the element's lane (`lane_role`), used when the element names no candidates.
 
     Returns:
         A JSON-serializable dict keyed by attribute local name (without namespace).
@@ -76,9 +76,24 @@ def read_extensions(node: Any, lane: str | None = None) -> dict[str, Any]:
     return found
 
 
+def lane_role(node: Any, lane: str | None) -> str | None:
+    """The role of the element's lane: its `hospital:role`, else the lane name SpiffWorkflow found.
+
+    SpiffWorkflow only knows lane names; the designer writes the role key as `hospital:role` and
+    leaves the name for people (e.g. name="财务组" hospital:role="finance").
+    """
+    node_id = node.get("id")
+    if not node_id:
+        return lane
+    # Document order puts a nested lane after its parent, so the last match is the innermost lane.
+    lanes = node.xpath("//bpmn:lane[bpmn:flowNodeRef[normalize-space(.) = $id]]", namespaces=NSMAP, id=node_id)
+    return (lanes[-1].get(f"{{{HOSPITAL_NS}}}role") if lanes else None) or lane
+
+
 class _HospitalExtensions:
     def parse_extensions(self, node: Any = None) -> dict[str, Any]:
-        return read_extensions(node if node is not None else self.node, getattr(self, "lane", None))
+        node = node if node is not None else self.node
+        return read_extensions(node, lane_role(node, getattr(self, "lane", None)))
 
 
 class HospitalTaskParser(_HospitalExtensions, CamundaTaskParser):

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import csv
-import importlib
 import logging
 from dataclasses import dataclass, field
 from typing import Any
 
 from engine import audit
+from engine.connectors import connector_names
 from engine.context import EngineContext
 from engine.errors import PermissionDenied
 from engine.subject import Subject
@@ -31,26 +31,22 @@ class ConnectorInfo:
     params: list[str] = field(default_factory=list)
 
 
-# The connector topics the shipped processes call (processes/**/*.bpmn), used until the connector
-# registry (engine.connectors) exists; then that registry is the only source.
-SHIPPED_CONNECTORS = (
-    ConnectorInfo("identity.verify", "区域平台身份核验", ["name", "id_number", "phone", "agent_id_number"]),
-    ConnectorInfo(
-        "his.check_archive",
+# Chinese titles and parameter names of the shipped connectors. Which connectors exist is the
+# registry's answer (`engine.connectors.connector_names()`); a registered connector missing here is
+# still offered, under its name and without parameter hints.
+CONNECTOR_LABELS: dict[str, tuple[str, list[str]]] = {
+    "identity.verify": ("区域平台身份核验", ["name", "id_number", "phone", "agent_id_number"]),
+    "his.check_archive": (
         "HIS 病案归档检查",
         ["institution", "id_number", "admission_date", "discharge_date"],
     ),
-    ConnectorInfo("his.book_bed", "HIS 预约床位", ["patient_id", "ward_type", "date"]),
-    ConnectorInfo("his.book_exams", "HIS 预约术前检查", ["patient_id", "orders", "before_date"]),
-    ConnectorInfo(
-        "his.notify", "通知 HIS（退费/结算）", ["event", "order_no", "refund_request_id", "amount"]
-    ),
-    ConnectorInfo(
-        "payment.refund", "支付平台退款", ["channel", "order_no", "refund_request_id", "amount", "reason"]
-    ),
-    ConnectorInfo("payment.refund_status", "查询退款状态", ["channel", "refund_request_id"]),
-    ConnectorInfo(
-        "notify.patient",
+    "his.book_bed": ("HIS 预约床位", ["patient_id", "ward_type", "date"]),
+    "his.book_exams": ("HIS 预约术前检查", ["patient_id", "orders", "before_date"]),
+    "his.notify": ("通知 HIS（退费/结算）", ["event", "order_no", "refund_request_id", "amount"]),
+    "http.request": ("通用 HTTP 请求（仅限允许的地址）", ["url", "method", "json", "headers"]),
+    "payment.refund": ("支付平台退款", ["channel", "order_no", "refund_request_id", "amount", "reason"]),
+    "payment.refund_status": ("查询退款状态", ["channel", "refund_request_id"]),
+    "notify.patient": (
         "通知患者",
         [
             "template",
@@ -65,16 +61,17 @@ SHIPPED_CONNECTORS = (
             "download_url",
         ],
     ),
-    ConnectorInfo("notify.sms", "短信通知", ["template", "role", "institution", "patient_name"]),
-    ConnectorInfo(
-        "clinic.notify_patients",
+    "notify.sms": ("短信通知", ["template", "role", "institution", "patient_name"]),
+    "notify.staff": (
+        "通知工作人员（超时提醒）",
+        ["task_id", "title", "step", "roles", "users", "assignee", "institution", "due_at"],
+    ),
+    "clinic.notify_patients": (
         "通知已预约患者停诊",
         ["department", "doctor", "start_date", "end_date", "session", "substitute_doctor"],
     ),
-    ConnectorInfo(
-        "clinic.release_slots", "释放号源", ["department", "doctor", "start_date", "end_date", "session"]
-    ),
-)
+    "clinic.release_slots": ("释放号源", ["department", "doctor", "start_date", "end_date", "session"]),
+}
 
 
 def list_roles(ctx: EngineContext) -> list[RoleInfo]:
@@ -88,31 +85,13 @@ def list_roles(ctx: EngineContext) -> list[RoleInfo]:
         ]
 
 
-def _registry_connectors() -> list[ConnectorInfo] | None:
-    try:
-        module = importlib.import_module("engine.connectors")
-    except ImportError:
-        return None
-    listing: Any = getattr(module, "list_connectors", None) or getattr(module, "REGISTRY", None)
-    if listing is None:
-        return None
-    items = listing() if callable(listing) else listing
-    items = items.values() if isinstance(items, dict) else items
-    found = []
-    for item in items:
-        get = item.get if isinstance(item, dict) else (lambda k, d=None, i=item: getattr(i, k, d))
-        topic = get("topic") or get("name")
-        if topic:
-            found.append(ConnectorInfo(str(topic), str(get("title") or topic), list(get("params") or [])))
-    return found or None
-
-
 def list_connectors(_ctx: EngineContext) -> list[ConnectorInfo]:
-    """Connector topics a service task may call, with Chinese titles and parameter names.
-
-    Read from the connector registry (`engine.connectors`) when it exists, else the shipped list.
-    """
-    return _registry_connectors() or list(SHIPPED_CONNECTORS)
+    """Every registered connector a service task may call, with Chinese titles and parameter names."""
+    out = []
+    for name in connector_names():
+        title, params = CONNECTOR_LABELS.get(name, (name, []))
+        out.append(ConnectorInfo(name, title, list(params)))
+    return out
 
 
 def is_designer(subject: Subject) -> bool:

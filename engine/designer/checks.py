@@ -1,8 +1,9 @@
 """Designer lint on the server: the hospital rules the browser's bpmnlint also applies, with lines.
 
 These run in addition to `validate_definition` (parse errors, missing forms) and block a designer
-deploy when they report errors: every user task has candidates and a form, roles and connectors
-exist, no JUEL, exclusive gateways can always leave, attribute values are well-formed.
+deploy when they report errors: every user task has candidates and a form, roles (candidates,
+start roles, lane roles, `reassign:<role>` escalation targets) and connectors exist, no JUEL,
+exclusive gateways can always leave, attribute values are well-formed.
 """
 
 from __future__ import annotations
@@ -42,6 +43,13 @@ def _lane_members(root: Any) -> set[str]:
     return members
 
 
+def _unknown_roles(el: Any, named: list[str], roles: set[str], d: list[Diagnostic]) -> None:
+    """Report every role `el` names that the platform does not have (skipped without a role list)."""
+    for role in named:
+        if not JUEL.search(role) and roles and role not in roles:
+            d.append(Diagnostic(f"角色 {role} 不存在 (unknown role)", el.get("id"), el.sourceline, rule="unknown-role"))
+
+
 def _user_task(el: Any, d: list[Diagnostic], roles: set[str], in_lane: bool) -> None:
     eid, line = el.get("id"), el.sourceline
     candidates = _split(_c(el, "candidateGroups"))
@@ -65,9 +73,9 @@ def _user_task(el: Any, d: list[Diagnostic], roles: set[str], in_lane: bool) -> 
                 rule="user-task-form",
             )
         )
-    for role in candidates:
-        if not JUEL.search(role) and roles and role not in roles:
-            d.append(Diagnostic(f"角色 {role} 不存在 (unknown role)", eid, line, rule="unknown-role"))
+    escalation = _h(el, "escalation") or ""
+    reassign = [escalation.split(":", 1)[1]] if escalation.startswith("reassign:") else []
+    _unknown_roles(el, candidates + reassign, roles, d)
     for attr, pattern, label in (
         ("sla", DURATION, "SLA"),
         ("countersign", COUNTERSIGN, "会签方式"),
@@ -116,9 +124,8 @@ def _service_task(el: Any, d: list[Diagnostic], connectors: set[str]) -> None:
 
 
 def _gateway(el: Any, d: list[Diagnostic], flows: dict[str, Any]) -> None:
-    outgoing = [
-        flows[f] for f in (o.text.strip() for o in el.findall("bpmn:outgoing", NS) if o.text) if f in flows
-    ]
+    # sourceRef is required on a flow; <bpmn:outgoing> is optional (hand-written files often omit it).
+    outgoing = [f for f in flows.values() if f.get("sourceRef") == el.get("id")]
     if len(outgoing) < 2 or el.get("default"):
         return
     bare = [f.get("id") for f in outgoing if f.find("bpmn:conditionExpression", NS) is None]
@@ -175,6 +182,23 @@ def _generic(el: Any, d: list[Diagnostic]) -> None:
         )
 
 
+def _message_event(el: Any, d: list[Diagnostic]) -> None:
+    # The engine reads hospital:correlationKey from the process only; on the event it does nothing.
+    # Reported on the event, not its event definition, because only the event is drawn on the diagram.
+    for definition in el.findall("bpmn:messageEventDefinition", NS):
+        if _h(definition, "correlationKey") is not None:
+            d.append(
+                Diagnostic(
+                    "消息事件上的关联键不生效，请在流程上设置 hospital:correlationKey "
+                    "(correlation key is read from the process; ignored on the message event)",
+                    el.get("id"),
+                    definition.sourceline,
+                    severity="warning",
+                    rule="correlation-key-placement",
+                )
+            )
+
+
 def designer_checks(root: Any, roles: set[str], connectors: set[str]) -> list[Diagnostic]:
     """Hospital lint rules over a parsed BPMN document (element id + line per finding)."""
     d: list[Diagnostic] = []
@@ -185,10 +209,16 @@ def designer_checks(root: Any, roles: set[str], connectors: set[str]) -> list[Di
             continue
         kind = local(el.tag)
         _generic(el, d)
+        _message_event(el, d)
         if kind == "userTask":
             _user_task(el, d, roles, el.get("id") in lane_members)
         elif kind == "serviceTask":
             _service_task(el, d, connectors)
         elif kind == "exclusiveGateway":
             _gateway(el, d, flows)
+        elif kind == "process":
+            _unknown_roles(el, _split(_h(el, "startRoles")), roles, d)
+        elif kind == "lane":
+            # The lane's role is hospital:role, else its name (docs/BPMN_EXTENSIONS.md).
+            _unknown_roles(el, [r for r in [_h(el, "role") or el.get("name")] if r], roles, d)
     return d

@@ -167,9 +167,12 @@ def list_drafts(ctx: EngineContext) -> list[DraftInfo]:
 
 
 def latest_row(session: Session, process_key: str, version: int | None = None) -> Definition | None:
+    """One deployed version of a key, the latest when `version` is None (0, the draft, is never deployed)."""
     query = select(Definition).where(Definition.process_key == process_key)
     query = (
-        query.where(Definition.version == version) if version else query.order_by(Definition.version.desc())
+        query.where(Definition.version == version)
+        if version is not None
+        else query.order_by(Definition.version.desc())
     )
     return session.scalar(query.limit(1))
 

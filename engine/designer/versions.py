@@ -60,7 +60,7 @@ class DesignDiff:
 
 
 def list_versions(ctx: EngineContext) -> list[VersionInfo]:
-    """Every deployed version of every process, then drafts of keys never deployed (version 0)."""
+    """Every deployed version of every process; each saved draft follows its key's versions as version 0."""
     with ctx.db.unit_of_work() as session:
         rows = session.execute(
             select(
@@ -73,13 +73,12 @@ def list_versions(ctx: EngineContext) -> list[VersionInfo]:
             ).order_by(Definition.process_key, Definition.version)
         ).all()
     out = [VersionInfo(*r) for r in rows]
-    deployed = {v.key for v in out}
-    out += [
-        VersionInfo(d.process_key, d.process_key, 0, d.updated_by, d.updated_at, "草稿 (draft)")
-        for d in list_drafts(ctx)
-        if d.process_key not in deployed
-    ]
-    return out
+    names = {v.key: v.name for v in out}
+    for d in list_drafts(ctx):
+        name = names.get(d.process_key, d.process_key)
+        out.append(VersionInfo(d.process_key, name, 0, d.updated_by, d.updated_at, "草稿 (draft)"))
+    # Stable sort: per key, the deployed versions in order, then the draft.
+    return sorted(out, key=lambda v: v.key)
 
 
 def _bpmn_text(files: dict[str, str]) -> str:
@@ -87,11 +86,14 @@ def _bpmn_text(files: dict[str, str]) -> str:
 
 
 def definition_xml(ctx: EngineContext, key: str, version: int | None = None) -> DefinitionXml:
-    """The BPMN of one deployed version (latest when `version` is None; the draft when never deployed).
+    """The BPMN of one version: `version` 0 is the saved draft; None is the latest deployed version, or
+    the draft when the key was never deployed.
 
     Raises:
-        NotFound: no such version and no draft.
+        NotFound: no such version, or no draft when the draft is asked for.
     """
+    if version == 0:
+        return DefinitionXml(key, 0, load_draft(ctx, key).xml, draft=True)
     with ctx.db.unit_of_work() as session:
         row = latest_row(session, key, version)
         if row is not None:

@@ -156,9 +156,24 @@ def test_validate_deploy_diff_definitions_and_drafts(client):
         == 2
     )
     listed = [(v["key"], v["version"]) for v in client.get(f"{BASE}/definitions", headers=ADMIN).json()]
-    assert listed == [("triage", 1), ("triage", 2)]
+    assert listed == [("triage", 1), ("triage", 2), ("triage", 0)]  # the saved draft is still listed
     assert client.get(f"{BASE}/definitions/triage/xml?version=1", headers=ADMIN).json()["xml"] == triage()
     assert client.get(f"{BASE}/definitions/triage/xml?version=7", headers=ADMIN).status_code == 404
+
+
+def test_a_draft_of_a_deployed_process_is_listed_and_reopened(client):
+    assert client.post(f"{BASE}/deploy", json={"xml": triage(), "comment": "首版"}, headers=ADMIN).status_code == 201
+    edited = triage('camunda:candidateGroups="dept_head" camunda:formKey="expense_review" hospital:sla="P1D"')
+    assert client.put(f"{BASE}/drafts/triage", json={"xml": edited}, headers=ADMIN).status_code == 200
+    rows = client.get(f"{BASE}/definitions", headers=ADMIN).json()
+    assert [(r["key"], r["version"]) for r in rows] == [("triage", 1), ("triage", 0)]
+    # what the Open dialog sends for the draft row
+    reopened = client.get(f"{BASE}/definitions/triage/xml?version=0", headers=ADMIN)
+    assert reopened.status_code == 200, reopened.text
+    assert reopened.json() == {"key": "triage", "version": 0, "xml": edited, "draft": True}
+    assert client.get(f"{BASE}/definitions/triage/xml", headers=ADMIN).json()["xml"] == triage()
+    missing = client.get(f"{BASE}/definitions/other/xml?version=0", headers=ADMIN)
+    assert missing.status_code == 404 and "草稿" in missing.json()["detail"]
 
 
 def test_import_report(client):

@@ -1,8 +1,9 @@
 """The designer in Chromium against the real platform (uvicorn, SQLite, TEST authenticator): no mock.
 
-Designs a form (server-rendered preview), adds a user task, sees a lint error and fixes it with a
-candidate role and that form, dry-runs, deploys, changes the SLA and sees the diff, deploys again,
-and migrates a running instance of v1. Screenshots: docs/screenshots/designer-real-*.png.
+Designs a form (server-rendered preview with the inbox's CSS and conditional-visibility script),
+adds a user task, sees a lint error and fixes it with a candidate role and that form, dry-runs,
+deploys, changes the SLA and sees the diff, saves a draft and reopens it, deploys again, and
+migrates a running instance of v1. Screenshots: docs/screenshots/designer-real-*.png.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.designer.test_designer_smoke import ARGS, CHROMIUM, DESIGNER, ROOT, SHOTS, _center, _need
+from tests.designer.test_designer_smoke import ARGS, CHROMIUM, DESIGNER, PREVIEW, ROOT, SHOTS, _center, _need
 
 pytestmark = pytest.mark.browser
 KEY = "clinic_triage"
@@ -148,12 +149,28 @@ def test_designer_against_the_real_platform(admin_page):
     card.locator(".f-options").fill("普通\n加急")
     card.locator(".f-required").check()
     pg.wait_for_function(
-        """() => { const p = document.querySelector('#form-preview');
-        return p.textContent.includes('紧急程度') && p.innerHTML.includes('>加急</option>')
-            && p.innerHTML.includes('<textarea'); }""",
+        f"""() => {{ const p = {PREVIEW};
+        return p && p.textContent.includes('紧急程度') && p.innerHTML.includes('>加急</option>')
+            && p.innerHTML.includes('<textarea'); }}""",
         timeout=10000,
     )
     _shot(pg, "form-preview")
+
+    # conditional visibility in the preview runs the inbox's own script: 审核意见 only when 紧急程度 = 加急
+    comment = pg.locator(".field-card").first.locator(".f-name").input_value()
+    level = card.locator(".f-name").input_value()
+    pg.locator(".field-card").first.locator(".f-vis-field").select_option(level)
+    pg.locator(".field-card").first.locator(".f-vis-value").fill("加急")
+    preview = pg.frame_locator("#form-preview iframe.form-preview-frame")
+    wrapper = preview.locator(f"#field-{comment}[data-visible-if]")
+    pg.wait_for_selector("#form-preview[data-seq]:not([data-pending])", state="attached", timeout=10000)
+    wrapper.wait_for(state="hidden", timeout=10000)  # nothing chosen yet
+    preview.locator(f"select[name='{level}']").select_option("加急")
+    wrapper.wait_for(state="visible", timeout=5000)
+    assert not preview.locator(f"textarea[name='{comment}']").is_disabled()
+    preview.locator(f"select[name='{level}']").select_option("普通")
+    wrapper.wait_for(state="hidden", timeout=5000)
+    assert preview.locator(f"textarea[name='{comment}']").is_disabled()  # hidden inputs are not posted
     pg.click("#btn-save-form")
     pg.wait_for_selector(".toast-success", timeout=10000)
 
@@ -216,11 +233,32 @@ def test_designer_against_the_real_platform(admin_page):
     pg.wait_for_selector(f"g.djs-element.diff-changed[data-element-id='{task_id}']", timeout=10000)
     assert "hospital:sla" in pg.inner_text("#results-panel")
     _shot(pg, "diff")
+
+    # 6b. save it as a draft, start something else, and reopen the draft (version 0) from the Open dialog
+    pg.click("#btn-save")
+    pg.wait_for_selector(".toast-success", timeout=10000)
+    pg.evaluate("document.querySelectorAll('.toast').forEach(t => t.remove())")
+    pg.click("#btn-new")
+    pg.wait_for_function(f"() => !document.querySelector('#doc-title').textContent.startsWith('{KEY}')")
+    pg.click("#btn-open")
+    draft_row = pg.locator(f".modal tr[data-element-id='{KEY}@0']")
+    draft_row.wait_for(timeout=10000)
+    assert "草稿" in draft_row.inner_text()
+    assert pg.locator(f".modal tr[data-element-id='{KEY}@1']").count() == 1  # the deployed version is listed too
+    draft_row.click()
+    pg.wait_for_function(f"() => document.querySelector('#doc-title').textContent === '{KEY}'", timeout=10000)
+    reopened = pg.evaluate("async () => (await window.designer.modeler.saveXML()).xml")
+    assert 'hospital:sla="PT4H"' in reopened and "分诊审核" in reopened
     _deploy(pg, "SLA 4 小时")
 
     # 7. migrate the v1 instance to v2 with a reason; the report comes from the server
     pg.click("#btn-migrate")
     pg.wait_for_selector(".modal .instances tr:has-text('TRIAGE-001')", timeout=10000)
+    # changing the target version asks the server to check the instances against that version
+    for target in ("1", "2"):
+        with pg.expect_response(lambda r, v=target: f"to_version={v}" in r.url and r.ok):
+            pg.select_option("#migrate-to", target)
+    pg.wait_for_selector(".modal .instances tr:has-text('TRIAGE-001') input:checked", timeout=10000)
     _shot(pg, "migrate-dialog")
     pg.fill("#migrate-reason", "SLA 调整为 4 小时")
     pg.click(".modal-buttons button[data-value='go']")

@@ -22,6 +22,8 @@ ROOT = Path(__file__).resolve().parents[2]
 DESIGNER = ROOT / "designer"
 SHOTS = screenshot_dir()
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+# the form preview is an iframe document styled and scripted like the inbox task page
+PREVIEW = "document.querySelector('#form-preview iframe.form-preview-frame')?.contentDocument?.body"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--no-first-run"]
 
@@ -132,11 +134,16 @@ def test_designer_smoke(page, server_url):
     pg.select_option("#bio-properties-panel-hospital-form", "leave_request")
     pg.fill("#bio-properties-panel-hospital-sla", "P2D")
     pg.select_option("#bio-properties-panel-hospital-countersign", "any")
+    # read-only/hidden fields are picked from the chosen form's fields
+    pg.locator("#bio-properties-panel-hospital-readonly-fields-days").check(timeout=10000)
+    pg.locator("#bio-properties-panel-hospital-readonly-fields-reason").check()
+    pg.locator("#bio-properties-panel-hospital-hidden-fields-sick_note").check()
     pg.wait_for_timeout(600)  # debounced text input
     xml = pg.evaluate("async () => (await window.designer.modeler.saveXML()).xml")
     assert 'camunda:candidateGroups="dept_head"' in xml
     assert 'camunda:formKey="leave_request"' in xml
     assert 'hospital:sla="P2D"' in xml and 'hospital:countersign="any"' in xml
+    assert 'hospital:readonlyFields="days,reason"' in xml and 'hospital:hiddenFields="sick_note"' in xml
     assert 'xmlns:hospital="http://hospital-workflow.org/schema/1.0/bpmn"' in xml
 
     pg.click("#btn-validate")
@@ -156,7 +163,13 @@ def test_designer_smoke(page, server_url):
     # 5. form designer: server-rendered preview follows edits
     pg.click("#nav-forms")
     pg.wait_for_selector("body[data-ready='true']", timeout=20000)
-    pg.wait_for_function("() => document.querySelector('#form-preview').textContent.includes('申请人')", timeout=10000)
+    pg.wait_for_function(f"() => {PREVIEW}?.textContent.includes('申请人')", timeout=10000)
+    # the inbox's stylesheet and script are loaded in the preview
+    pg.wait_for_selector("#form-preview[data-seq]", state="attached", timeout=10000)
+    styled = pg.evaluate(f"""() => {{ const b = {PREVIEW};
+        return [[...b.ownerDocument.styleSheets].some(s => s.href && s.href.endsWith('/static/css/app.css')),
+                getComputedStyle(b.querySelector('form.task-form')).borderTopStyle]; }}""")
+    assert styled == [True, "solid"], styled
     pg.select_option("#new-field-type", "enum")
     pg.click("#btn-add-field")
     card = pg.locator(".field-card").last
@@ -164,8 +177,8 @@ def test_designer_smoke(page, server_url):
     card.locator(".f-options").fill("普通\n加急")
     card.locator(".f-required").check()
     pg.wait_for_function("""() => {
-        const p = document.querySelector('#form-preview');
-        return p.textContent.includes('紧急程度') && p.innerHTML.includes('加急'); }""", timeout=10000)
+        const p = """ + PREVIEW + """;
+        return p && p.textContent.includes('紧急程度') && p.innerHTML.includes('加急'); }""", timeout=10000)
     schema = pg.input_value("#json-schema")
     assert "紧急程度" in schema and '"加急"' in schema
     _shot(pg, "designer-forms.png")
@@ -173,7 +186,7 @@ def test_designer_smoke(page, server_url):
     # JSON view → fields (two-way)
     pg.fill("#json-schema", schema.replace("紧急程度", "优先级"))
     pg.click("#btn-apply-json")
-    pg.wait_for_function("() => document.querySelector('#form-preview').textContent.includes('优先级')", timeout=10000)
+    pg.wait_for_function(f"() => {PREVIEW}?.textContent.includes('优先级')", timeout=10000)
     assert pg.locator(".field-card .f-title").last.input_value() == "优先级"
     pg.click("#btn-save-form")
     pg.wait_for_selector(".toast-success")
@@ -238,3 +251,29 @@ def test_open_diff_import_deploy_migrate(page, server_url, tmp_path):
     assert pg.locator("#btn-validate").inner_text() == "Validate"
     pg.click("#lang-toggle")
     pg.wait_for_selector("body[data-ready='true']", timeout=20000)
+
+
+def test_correlation_key_is_a_process_attribute(page, server_url):
+    """The engine reads hospital:correlationKey on the process only, so that is where the panel writes it."""
+    pg = page
+    pg.goto(server_url + "/designer/")
+    pg.wait_for_selector("body[data-ready='true']", timeout=20000)
+    header = pg.locator(".bio-properties-panel-group-header", has_text="医院扩展")
+    header.wait_for(timeout=10000)  # nothing selected: the panel shows the process
+    field = pg.locator("#bio-properties-panel-hospital-correlation-key")
+    if not field.is_visible():
+        header.click()
+    field.fill("order_no")
+    pg.wait_for_timeout(600)  # debounced text input
+    xml = pg.evaluate("async () => (await window.designer.modeler.saveXML()).xml")
+    assert re.search(r'<bpmn:process [^>]*hospital:correlationKey="order_no"', xml), xml
+    assert "<bpmn:messageEventDefinition" not in xml
+
+    # a message catch event offers the message name, and no (ineffective) correlation key of its own
+    pg.evaluate("""() => { const m = window.designer.modeler;
+        const shape = m.get('elementFactory').createShape({ type: 'bpmn:IntermediateCatchEvent',
+            eventDefinitionType: 'bpmn:MessageEventDefinition' });
+        m.get('modeling').createShape(shape, { x: 420, y: 400 }, m.get('canvas').getRootElement());
+        m.get('selection').select(shape); }""")
+    pg.locator("#bio-properties-panel-hospital-message-name").wait_for(timeout=10000)
+    assert pg.locator("#bio-properties-panel-hospital-correlation-key").count() == 0

@@ -3,6 +3,8 @@ import { TextFieldEntry, TextAreaEntry, SelectEntry, CheckboxGroup,
   isTextFieldEntryEdited, isSelectEntryEdited, isTextAreaEntryEdited } from '@bpmn-io/properties-panel';
 import { jsx } from '@bpmn-io/properties-panel/preact/jsx-runtime';
 import { useService } from 'bpmn-js-properties-panel';
+import { useEffect, useState } from '@bpmn-io/properties-panel/preact/hooks';
+import { formFields } from '../catalog.js';
 
 export const ISO_DURATION = /^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$/;
 export const ISO_DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?/;
@@ -82,4 +84,43 @@ export function multiEntry({ id, attr, label, options, target }) {
     });
   }
   return { id, component: Component, isEdited: (node) => !!(node && node.querySelector('input:checked')) };
+}
+
+/**
+ * Comma list of the user task's form fields (hospital:readonlyFields / hiddenFields): checkboxes
+ * of the chosen form's fields; a text field while no form with fields is chosen.
+ */
+export function formFieldsEntry({ id, attr, label, description }) {
+  function Component(props) {
+    const { element } = props;
+    const translate = useService('translate');
+    const debounce = useService('debounceInput');
+    const a = accessor(element, attr);
+    const formKey = element.businessObject.get('camunda:formKey');
+    const [fields, setFields] = useState([]);
+    useEffect(() => {
+      let live = true;
+      formFields(formKey).then((found) => { if (live) setFields(found); });
+      return () => { live = false; };
+    }, [formKey]);
+    if (!fields.length) {
+      return jsx(TextFieldEntry, {
+        element, id, label: translate(label), debounce, description: description && translate(description),
+        getValue: a.get, setValue: a.set, validate: (v) => noJuel(v, translate)
+      });
+    }
+    const current = splitList(a.get());
+    const opts = fields.slice();
+    // keep names the form no longer has visible, so they can be unticked
+    current.filter(v => !opts.some(o => o.value === v)).forEach(v => opts.push({ value: v, label: v + ' (?)' }));
+    return jsx(CheckboxGroup, {
+      element, id, label: translate(label), options: opts,
+      getValue: () => current,
+      setValue: (values) => a.set(values.join(','))
+    });
+  }
+  return {
+    id, component: Component,
+    isEdited: (node) => !!(node && (node.value || (node.querySelector && node.querySelector('input:checked'))))
+  };
 }

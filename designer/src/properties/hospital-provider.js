@@ -6,7 +6,7 @@ import { TextFieldEntry, TextAreaEntry, SelectEntry,
 import { jsx } from '@bpmn-io/properties-panel/preact/jsx-runtime';
 import { useService } from 'bpmn-js-properties-panel';
 import { catalog } from '../catalog.js';
-import { textEntry, selectEntry, multiEntry, noJuel, ISO_DURATION, ISO_DATETIME } from './hospital-entries.js';
+import { textEntry, selectEntry, multiEntry, formFieldsEntry, noJuel, ISO_DURATION, ISO_DATETIME } from './hospital-entries.js';
 
 const LOW_PRIORITY = 400;
 
@@ -160,7 +160,7 @@ function ParametersEntry({ element }) {
   });
 }
 
-// ---- message events: message name + correlation key ----
+// ---- message events: message name (the correlation key is a process attribute) ----
 function messageDefinition(element) {
   const bo = getBusinessObject(element);
   return (bo.get('eventDefinitions') || []).find(d => is(d, 'bpmn:MessageEventDefinition'))
@@ -241,8 +241,8 @@ export function entriesFor(element) {
       entries.push(textEntry({ id: 'hospital-signers-expr', attr: 'hospital:signersExpr', label: 'Signers expression' }));
     }
     entries.push(
-      textEntry({ id: 'hospital-readonly-fields', attr: 'hospital:readonlyFields', label: 'Readonly fields', description: 'Comma list of form fields' }),
-      textEntry({ id: 'hospital-hidden-fields', attr: 'hospital:hiddenFields', label: 'Hidden fields', description: 'Comma list of form fields' }),
+      formFieldsEntry({ id: 'hospital-readonly-fields', attr: 'hospital:readonlyFields', label: 'Readonly fields', description: 'Comma list of form fields' }),
+      formFieldsEntry({ id: 'hospital-hidden-fields', attr: 'hospital:hiddenFields', label: 'Hidden fields', description: 'Comma list of form fields' }),
       textEntry({ id: 'hospital-institution-expr', attr: 'hospital:institutionExpr', label: 'Institution expression' }),
       textEntry({ id: 'hospital-outcomes', attr: 'hospital:outcomes', label: 'Outcomes', description: 'Default: approve,reject' })
     );
@@ -257,15 +257,14 @@ export function entriesFor(element) {
   } else if ((is(element, 'bpmn:Process') || (is(element, 'bpmn:Participant') && bo.get('processRef')))) {
     entries.push(
       textEntry({ id: 'hospital-title', attr: 'hospital:title', label: 'Title template', target: processOf, validate: () => undefined }),
-      multiEntry({ id: 'hospital-start-roles', attr: 'hospital:startRoles', label: 'Start roles', options: roles, target: processOf })
+      multiEntry({ id: 'hospital-start-roles', attr: 'hospital:startRoles', label: 'Start roles', options: roles, target: processOf }),
+      // The engine reads the correlation key from the process only (engine/messages.py).
+      textEntry({ id: 'hospital-correlation-key', attr: 'hospital:correlationKey', label: 'Correlation key (expression)',
+        description: 'Python expression over instance data; default: the business key', target: processOf })
     );
   }
   if (is(element, 'bpmn:Event') && messageDefinition(element)) {
-    entries.push(
-      { id: 'hospital-message-name', component: MessageNameEntry, isEdited: isTextFieldEntryEdited },
-      textEntry({ id: 'hospital-correlation-key', attr: 'hospital:correlationKey', label: 'Correlation key (expression)',
-        target: messageDefinition })
-    );
+    entries.push({ id: 'hospital-message-name', component: MessageNameEntry, isEdited: isTextFieldEntryEdited });
   }
   return entries;
 }

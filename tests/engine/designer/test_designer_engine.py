@@ -279,3 +279,158 @@ def test_dry_run_takes_the_chosen_branch_of_an_event_based_gateway(ctx):
     assert cancelled.data["patient_cancel"] == {"by": "patient"}  # the payload under the message name
     expired = engine.dry_run(ctx, xml, {"deadline_days": 3}, task_data={"timer_expired": {}})
     assert expired.data["ended_by"] == "expired"
+
+
+REVIEW = 'camunda:candidateGroups="dept_head" camunda:formKey="expense_review"'
+PROCESS_ATTRS = 'hospital:title="{applicant_name}"'
+
+
+def _review(attrs: str) -> str:
+    return triage(f"{REVIEW} {attrs}")
+
+
+def _task(xml: str) -> str:
+    return triage(extra=xml)
+
+
+def _process(attrs: str) -> str:
+    return triage().replace(PROCESS_ATTRS, f"{PROCESS_ATTRS} {attrs}")
+
+
+def _message_catch(definition_attrs: str) -> str:
+    return triage(
+        extra=f'<bpmn:intermediateCatchEvent id="wait_pay"><bpmn:messageEventDefinition id="wait_pay_def" '
+        f'messageRef="msg_pay" {definition_attrs}/></bpmn:intermediateCatchEvent>'
+    ).replace("</bpmn:process>", '</bpmn:process>\n  <bpmn:message id="msg_pay" name="payment_result"/>')
+
+
+def _lane(attrs: str) -> str:
+    return triage(
+        extra=f'<bpmn:laneSet id="lanes"><bpmn:lane id="lane_fin" {attrs}>'
+        "<bpmn:flowNodeRef>finance_review</bpmn:flowNodeRef></bpmn:lane></bpmn:laneSet>"
+    )
+
+
+NO_DEFAULT = '<bpmn:exclusiveGateway id="gw_amount"/>'
+SMALL_FLOW = '<bpmn:sequenceFlow id="f_small" sourceRef="gw_amount" targetRef="finance_review"/>'
+
+# (xml, element id, rule, severity the finding must have, or None: the rule must not fire there)
+LINT_CASES = {
+    "gateway without default and a bare flow": (
+        triage().replace('<bpmn:exclusiveGateway id="gw_amount" default="f_small"/>', NO_DEFAULT),
+        "gw_amount", "gateway-conditions", "error",
+    ),
+    "gateway with conditions on every flow": (
+        triage()
+        .replace('<bpmn:exclusiveGateway id="gw_amount" default="f_small"/>', NO_DEFAULT)
+        .replace(SMALL_FLOW, SMALL_FLOW[:-2] + "><bpmn:conditionExpression>amount &lt;= 100</bpmn:conditionExpression></bpmn:sequenceFlow>"),
+        "gw_amount", "gateway-conditions", None,
+    ),
+    "gateway with a default flow": (triage(), "gw_amount", "gateway-conditions", None),
+    "service task without connector": (_task('<bpmn:serviceTask id="call"/>'), "call", "connector-missing", "error"),
+    "service task with an unknown connector": (
+        _task('<bpmn:serviceTask id="call" camunda:type="external" camunda:topic="his.nope"/>'),
+        "call", "unknown-connector", "warning",
+    ),
+    "service task with a registered connector": (
+        _task('<bpmn:serviceTask id="call" camunda:type="external" camunda:topic="http.request"/>'),
+        "call", "unknown-connector", None,
+    ),
+    "camunda:class": (
+        _task('<bpmn:serviceTask id="call" camunda:type="external" camunda:topic="notify.staff" camunda:class="x.Y"/>'),
+        "call", "unsupported", "error",
+    ),
+    "camunda:asyncBefore": (_review('camunda:asyncBefore="true"'), "dept_review", "unsupported", "error"),
+    "camunda task listener": (
+        triage().replace(
+            f'name="科室会签" {REVIEW}/>',
+            f'name="科室会签" {REVIEW}><bpmn:extensionElements><camunda:taskListener event="create" class="x.L"/>'
+            "</bpmn:extensionElements></bpmn:userTask>",
+        ),
+        "dept_review", "unsupported", "error",
+    ),
+    "camunda:resultVariable on a message event definition": (
+        _message_catch('camunda:resultVariable="payment_result"'), "wait_pay_def", "unsupported", None,
+    ),
+    "SLA not ISO-8601": (_review('hospital:sla="4 hours"'), "dept_review", "sla-format", "error"),
+    "SLA duration": (_review('hospital:sla="P2DT4H"'), "dept_review", "sla-format", None),
+    "dueDate not ISO-8601": (_review('camunda:dueDate="tomorrow"'), "dept_review", "sla-format", "error"),
+    "countersign mode unknown": (_review('hospital:countersign="half"'), "dept_review", "countersign-format", "error"),
+    "countersign ratio": (_review('hospital:countersign="ratio:2/3"'), "dept_review", "countersign-format", None),
+    "escalation unknown": (_review('hospital:escalation="email"'), "dept_review", "escalation-format", "error"),
+    "escalation auto outcome": (_review('hospital:escalation="auto:approve"'), "dept_review", "escalation-format", None),
+    "correlation key on the message event": (
+        _message_catch('hospital:correlationKey="order_no"'), "wait_pay", "correlation-key-placement", "warning",
+    ),
+    "correlation key on the process": (
+        _process('hospital:correlationKey="order_no"'), "triage", "correlation-key-placement", None,
+    ),
+}
+
+
+@pytest.mark.parametrize(("xml", "element_id", "rule", "severity"), LINT_CASES.values(), ids=LINT_CASES.keys())
+def test_server_lint_rules(ctx, xml, element_id, rule, severity):
+    found = {(d.element_id, d.rule): d for d in engine.validate_design(ctx, xml)}
+    if severity is None:
+        assert (element_id, rule) not in found, found[(element_id, rule)].message
+    else:
+        assert found[(element_id, rule)].severity == severity
+        assert found[(element_id, rule)].line
+
+
+ROLE_CASES = {
+    "unknown start role": (_process('hospital:startRoles="staff,ghost"'), "triage", True),
+    "known start roles": (_process('hospital:startRoles="staff,doctor"'), "triage", False),
+    "unknown lane role": (_lane('name="财务组" hospital:role="ghost"'), "lane_fin", True),
+    "known lane role": (_lane('name="财务组" hospital:role="finance"'), "lane_fin", False),
+    "lane named after an unknown role": (_lane('name="ghost"'), "lane_fin", True),
+    "reassign to an unknown role": (_review('hospital:escalation="reassign:ghost"'), "dept_review", True),
+    "reassign to a known role": (_review('hospital:escalation="reassign:finance"'), "dept_review", False),
+}
+
+
+@pytest.mark.parametrize(("xml", "element_id", "reported"), ROLE_CASES.values(), ids=ROLE_CASES.keys())
+def test_every_role_a_process_names_must_exist(ctx, xml, element_id, reported):
+    unknown = [d for d in engine.validate_design(ctx, xml) if d.rule == "unknown-role" and d.element_id == element_id]
+    assert bool(unknown) is reported, unknown
+    assert all("ghost" in d.message for d in unknown)
+
+
+def test_connector_catalog_is_the_registry(ctx, monkeypatch):
+    from engine import connectors
+    from engine.designer.catalog import CONNECTOR_LABELS
+
+    topics = {c.topic: c for c in engine.list_connectors(ctx)}
+    assert set(topics) == set(connectors.connector_names())
+    assert set(CONNECTOR_LABELS) <= set(topics)  # no labels for connectors that do not exist
+    assert topics["http.request"].params == ["url", "method", "json", "headers"]
+    assert topics["notify.staff"].title.startswith("通知工作人员")
+    monkeypatch.setitem(connectors._REGISTRY, "fake.ping", ("fake", lambda client, params: None))
+    fake = next(c for c in engine.list_connectors(ctx) if c.topic == "fake.ping")
+    assert (fake.title, fake.params) == ("fake.ping", [])  # registered without labels: offered under its name
+
+
+def test_drafts_of_deployed_processes_are_listed_and_reopened(ctx):
+    engine.deploy_design(ctx, triage(), actor="admin", comment="首版")
+    edited = _review('hospital:sla="P1D"')
+    engine.save_draft(ctx, "triage", edited, actor="admin")
+    listed = [(v.key, v.version, v.name) for v in engine.list_versions(ctx)]
+    assert listed == [("triage", 1, "分诊审批"), ("triage", 0, "分诊审批")]
+    draft = engine.definition_xml(ctx, "triage", 0)
+    assert (draft.xml, draft.version, draft.draft) == (edited, 0, True)
+    assert engine.definition_xml(ctx, "triage").xml == triage()  # no version: the latest deployed
+    with pytest.raises(NotFound):
+        engine.definition_xml(ctx, "other", 0)
+
+
+@pytest.mark.parametrize(
+    ("lane_attrs", "roles"),
+    [('name="财务组" hospital:role="finance"', ["finance"]), ('name="finance"', ["finance"])],
+    ids=["hospital:role", "lane name"],
+)
+def test_a_lane_gives_its_role_to_tasks_without_candidates(ctx, lane_attrs, roles):
+    xml = _lane(lane_attrs).replace('id="finance_review" name="财务审核" camunda:candidateGroups="finance"', 'id="finance_review" name="财务审核"')
+    assert 'camunda:candidateGroups="finance"' not in xml
+    assert [d for d in engine.validate_design(ctx, xml) if d.severity == "error"] == []
+    review = engine.dry_run(ctx, xml, {"amount": 5}).tasks[-1]
+    assert (review.element_id, review.roles) == ("finance_review", roles)
