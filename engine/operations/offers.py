@@ -2,8 +2,10 @@
 
 Every answer is the decision the commands enforce (`permissions.allows`, the bool form of `authorize`)
 plus the state checks each command makes (task open, instance running, no assignee before a claim …).
-It is cheap on purpose: one joined read of the task and its instance and a few indexed look-ups, never a
-workflow restore. The commands re-check everything, so an offer is a hint, not a grant.
+It is cheap on purpose: one joined read of the task and its instance and a few indexed look-ups; only
+"withdraw" restores the workflow, and only for someone who has a completed task there to take back
+(what follows their step is in the Spiff tree). The commands re-check everything, so an offer is a
+hint, not a grant.
 """
 from __future__ import annotations
 
@@ -12,10 +14,9 @@ from collections.abc import Iterator
 from sqlalchemy.orm import Session
 
 from engine.context import EngineContext
-from engine.models import HumanTask, Instance
 from engine.models import human_task as ht
 from engine.models import instance as inst
-from engine.operations._common import load_task
+from engine.operations._common import Loaded, load_task
 from engine.operations.claims import returnable
 from engine.operations.sendback import withdrawable
 from engine.operations.signers import removable, step_signers
@@ -26,8 +27,10 @@ from engine.subject import Subject
 ON_OPEN_TASK = ("complete", "send_back", "transfer", "delegate", "add_signer")
 
 
-def _offers(ctx: EngineContext, session: Session, subject: Subject, task: HumanTask,
-            instance: Instance) -> Iterator[str]:
+def _offers(ctx: EngineContext, session: Session, subject: Subject, loaded: Loaded) -> Iterator[str]:
+    task, instance = loaded.task, loaded.instance
+    assert task is not None
+
     def may(action: str, on_task: bool = True) -> bool:
         return allows(ctx, session, subject, action, task if on_task else None, instance)
 
@@ -40,7 +43,7 @@ def _offers(ctx: EngineContext, session: Session, subject: Subject, task: HumanT
             yield "unclaim"
     if running and any(removable(ctx, session, subject, s, instance) for s in step_signers(session, task)):
         yield "remove_signer"
-    if withdrawable(ctx, session, subject, instance):
+    if withdrawable(ctx, session, subject, loaded):
         yield "withdraw"
     if running and may("urge", on_task=False):
         yield "urge"
@@ -61,6 +64,4 @@ def task_actions(ctx: EngineContext, subject: Subject, task_id: str) -> list[str
         NotFound: No such task.
     """
     with ctx.db.unit_of_work() as session:
-        loaded = load_task(session, task_id)
-        assert loaded.task is not None
-        return list(_offers(ctx, session, subject, loaded.task, loaded.instance))
+        return list(_offers(ctx, session, subject, load_task(session, task_id)))
