@@ -41,7 +41,12 @@ class BulkResult:
 
 def admin_reassign(ctx: EngineContext, task_id: str, subject: Subject, username: str, *,
                    reason: str) -> TaskView:
-    """Override: give an open task (or countersign vote) to any user, without the eligibility check."""
+    """Override: give an open task (or countersign vote) to any user, without the eligibility check.
+
+    Raises:
+        AccessDenied, ValidationFailed (no reason), Conflict (not open; the target already holds a vote
+        in the same countersign).
+    """
     reason = require_reason(reason)
 
     def command(session: Session) -> TaskView:

@@ -6,7 +6,9 @@ import threading
 import pytest
 
 from engine import (
+    Subject,
     add_signer,
+    admin_reassign,
     claim_task,
     complete_task,
     delegate_task,
@@ -187,4 +189,32 @@ def test_parallel_branch_operations_do_not_touch_the_other_branch(ctx):
     complete_task(ctx, fin.id, FINANCE, outcome="approve")
     assert open_nodes(ctx, view.id) == [("b1_b", None)]
     complete_task(ctx, task_of(ctx, MEDICAL).id, MEDICAL, outcome="approve")
+    assert open_nodes(ctx, view.id) == [("archive", None)]
+
+
+def test_a_vote_cannot_move_to_someone_who_already_holds_one(ctx):
+    ctx.extras["roles_of"] = lambda user, inst: {"dr_li": {"dept_head"}, "dr_zhang": {"dept_head"}}.get(user, set())
+    view = start(ctx, "approval")
+    mine = claim_task(ctx, task_of(ctx, HEAD).id, HEAD)
+    add_signer(ctx, mine.id, HEAD, "dr_li", position="after")  # the step is now "dr_wang, then dr_li"
+    with pytest.raises(Conflict, match="already holds a vote"):
+        transfer_task(ctx, mine.id, HEAD, "dr_li")  # dr_li would approve twice
+    # to someone outside the plan the vote moves, signer row and all
+    transfer_task(ctx, mine.id, HEAD, "dr_zhang", reason="出差")
+    signers = [(s.username, s.task_id, s.state) for s in list_signers(ctx, mine.id, ADMIN)]
+    assert signers == [("dr_zhang", mine.id, "open"), ("dr_li", None, "pending")]
+    complete_task(ctx, mine.id, Subject("dr_zhang", {"h1": frozenset({"dept_head"})}), outcome="approve")
+    assert open_nodes(ctx, view.id) == [("dept_review", "dr_li")]
+
+
+def test_admin_reassign_of_a_vote_refuses_a_second_vote_and_moves_the_signer(ctx):
+    view = start(ctx, "countersign", rule="ratio", signers=["e1", "e2", "e3"])
+    e1_task = task_of(ctx, E1)
+    complete_task(ctx, task_of(ctx, E2).id, E2, outcome="approve")
+    for holder in ("e2", "e3"):  # acted or not, a signer of the plan cannot take another vote
+        with pytest.raises(Conflict, match="already holds a vote"):
+            admin_reassign(ctx, e1_task.id, ADMIN, holder, reason="专家休假")
+    admin_reassign(ctx, e1_task.id, ADMIN, "e4", reason="专家休假")
+    assert [s.username for s in list_signers(ctx, e1_task.id, ADMIN)] == ["e4", "e2", "e3"]
+    complete_task(ctx, e1_task.id, E4, outcome="approve")
     assert open_nodes(ctx, view.id) == [("archive", None)]
