@@ -25,12 +25,13 @@ from engine import (
     list_cc,
     list_comments,
     read_attachment,
+    start_instance,
     timeline,
     urge,
     verify_audit_chain,
 )
 from engine.errors import Conflict, PermissionDenied, RateLimited, ValidationFailed
-from engine.models import AuditRecord
+from engine.models import AuditRecord, Signer
 from tests.engine.operations.helpers import (
     ADMIN,
     ALICE,
@@ -39,6 +40,7 @@ from tests.engine.operations.helpers import (
     FINANCE,
     HEAD,
     STRANGER,
+    VALID,
     open_nodes,
     start,
     task_of,
@@ -163,3 +165,31 @@ def test_wrong_state_is_refused(ctx):
     complete_task(ctx, task_of(ctx, ARCHIVIST).id, ARCHIVIST, outcome="approve")
     with pytest.raises(Conflict):
         urge(ctx, view.id, ALICE)
+
+
+def _signers(ctx, instance_id):
+    with ctx.db.unit_of_work() as session:
+        return [(s.username, s.state) for s in session.scalars(
+            select(Signer).where(Signer.instance_id == instance_id).order_by(Signer.position))]
+
+
+def test_bulk_reassign_moves_pending_slots_only_in_the_admins_institutions_and_audits_them(ctx):
+    here = start(ctx, "countersign", rule="sequential", signers=["e1", "dr_wang"])
+    there = start_instance(ctx, "countersign", initiator="alice", institution="h2",
+                           data={"rule": "sequential", "signers": ["e1", "dr_wang"]})
+    complete_task(ctx, there.open_tasks[0].id, ALICE, data=VALID)
+    assert bulk_reassign(ctx, ADMIN, "dr_wang", "dr_li", reason="休假") == []  # no open task, one waiting slot
+    assert _signers(ctx, here.id) == [("e1", "open"), ("dr_li", "pending")]
+    assert _signers(ctx, there.id) == [("e1", "open"), ("dr_wang", "pending")]  # h2 is not root's domain
+    [moved] = [e for e in timeline(ctx, here.id, ADMIN) if e.action == "admin.reassign"]
+    assert moved.override and moved.reason == "休假"
+    assert not [e for e in timeline(ctx, there.id, ALICE) if e.action == "admin.reassign"]
+    complete_task(ctx, task_of(ctx, E1, here.id).id, E1, outcome="approve")
+    assert open_nodes(ctx, here.id) == [("cs_seq", "dr_li")]
+
+
+def test_bulk_reassign_refuses_to_give_someone_a_second_vote(ctx):
+    view = start(ctx, "countersign", rule="sequential", signers=["dr_li", "dr_wang"])
+    with pytest.raises(Conflict, match="already holds a vote"):
+        bulk_reassign(ctx, ADMIN, "dr_wang", "dr_li", reason="休假")
+    assert _signers(ctx, view.id) == [("dr_li", "open"), ("dr_wang", "pending")]  # nothing moved
