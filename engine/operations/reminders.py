@@ -15,6 +15,7 @@ from engine.models import human_task as ht
 from engine.notifications.service import notify, recipients_of
 from engine.operations._common import load_instance, record, require_running
 from engine.permissions import authorize, run_command
+from engine.signing import touch
 from engine.subject import Subject
 from engine.views import InstanceView, TaskView
 
@@ -52,6 +53,9 @@ def urge(ctx: EngineContext, instance_id: str, subject: Subject, *, reason: str 
             notify(ctx, session, "urged", recipients_of(task), instance=loaded.instance, task=task,
                    actor=subject.username, reason=reason, urgent=True)
             record(ctx, session, subject, "task.urge", instance=loaded.instance, task=task, reason=reason)
+        # Two urges that both read "not urged recently" must not both pass: the instance's row_version
+        # makes the later commit stale, and its retry then sees the first urge and is rate-limited.
+        touch(session, loaded.instance, now)
         return [TaskView.of(t) for t in due]
 
     return run_command(ctx, command)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
 
 import pytest
 from sqlalchemy import select
@@ -32,6 +33,7 @@ from engine import (
 )
 from engine.errors import Conflict, PermissionDenied, RateLimited, ValidationFailed
 from engine.models import AuditRecord, Signer
+from engine.operations import reminders
 from tests.engine.operations.helpers import (
     ADMIN,
     ALICE,
@@ -193,3 +195,40 @@ def test_bulk_reassign_refuses_to_give_someone_a_second_vote(ctx):
     with pytest.raises(Conflict, match="already holds a vote"):
         bulk_reassign(ctx, ADMIN, "dr_wang", "dr_li", reason="休假")
     assert _signers(ctx, view.id) == [("dr_li", "open"), ("dr_wang", "pending")]  # nothing moved
+
+
+@pytest.mark.commits
+def test_two_simultaneous_urges_pass_the_rate_limit_once(ctx, monkeypatch):
+    if not ctx.db.is_postgres:
+        pytest.skip("SQLite serializes whole write transactions (BEGIN IMMEDIATE): urges cannot overlap there")
+    view = start(ctx, "countersign", rule="all", signers=["e1", "e2"])
+    barrier, local, results = threading.Barrier(2, timeout=10), threading.local(), []
+    real_notify = reminders.notify
+
+    def notify_once_both_have_read(*args, **kwargs):
+        # Both commands have read "not urged recently" before either writes: the race to close.
+        if not getattr(local, "waited", False):
+            local.waited = True
+            barrier.wait()
+        return real_notify(*args, **kwargs)
+
+    monkeypatch.setattr(reminders, "notify", notify_once_both_have_read)
+
+    def attempt(subject):
+        try:
+            results.append(len(urge(ctx, view.id, subject, reason="急")))
+        except RateLimited:
+            results.append("rate_limited")
+        except Exception as exc:  # noqa: BLE001 - collected for the assertion
+            results.append(repr(exc))
+
+    threads = [threading.Thread(target=attempt, args=(s,)) for s in (ALICE, ADMIN)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results, key=str) == [2, "rate_limited"]
+    with ctx.db.unit_of_work() as session:
+        urges = session.scalars(select(AuditRecord).where(AuditRecord.instance_id == view.id,
+                                                          AuditRecord.action == "task.urge")).all()
+    assert len(urges) == 2 and verify_audit_chain(ctx).ok
