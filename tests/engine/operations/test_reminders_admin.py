@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from engine import (
     URGENT_PRIORITY,
+    InboxQuery,
     add_attachment,
     add_comment,
     admin_approve,
@@ -22,6 +23,7 @@ from engine import (
     complete_task,
     get_instance,
     get_task,
+    inbox_page,
     list_attachments,
     list_cc,
     list_comments,
@@ -232,3 +234,20 @@ def test_two_simultaneous_urges_pass_the_rate_limit_once(ctx, monkeypatch):
         urges = session.scalars(select(AuditRecord).where(AuditRecord.instance_id == view.id,
                                                           AuditRecord.action == "task.urge")).all()
     assert len(urges) == 2 and verify_audit_chain(ctx).ok
+
+
+def test_an_urged_task_is_urgent_in_the_inbox_and_the_urgency_filter_finds_it(ctx):
+    plain, urged, critical = (start(ctx, "approval", priority=p) for p in (0, 0, 2))
+    for view in (urged, critical):
+        urge(ctx, view.id, ALICE, reason="急用")
+    rows = {r.instance_id: (r.urgency, r.urged) for r in inbox_page(ctx, HEAD).rows}
+    # urged: at least 紧急 (urgent), and a 特急 (critical) task stays critical
+    assert rows == {plain.id: (0, False), urged.id: (1, True), critical.id: (2, True)}
+
+    def found(level, tab="todo", subject=HEAD):
+        return [r.instance_id for r in inbox_page(ctx, subject, InboxQuery(tab=tab, urgency=level)).rows]
+
+    assert (found(0), found(1), found(2)) == ([plain.id], [urged.id], [critical.id])
+    assert found(1, tab="mine", subject=ALICE) == [urged.id]  # the applicant's own list too
+    by_urgency = inbox_page(ctx, HEAD, InboxQuery(sort="urgency")).rows
+    assert [r.instance_id for r in by_urgency] == [critical.id, urged.id, plain.id]
