@@ -20,7 +20,7 @@ from engine.operations._common import Loaded, load_task
 from engine.operations.claims import returnable
 from engine.operations.sendback import withdrawable
 from engine.operations.signers import removable, step_signers
-from engine.permissions import allows
+from engine.permissions import allows, delegation
 from engine.subject import Subject
 
 # Operations on the open task itself: offered when the task is open and `authorize` would pass.
@@ -36,7 +36,9 @@ def _offers(ctx: EngineContext, session: Session, subject: Subject, loaded: Load
 
     running = instance.status == inst.RUNNING
     if running and task.state == ht.OPEN:
-        yield from (name for name in ON_OPEN_TASK if may(name))
+        delegated = delegation(session, task) is not None  # no transfer or second delegation meanwhile
+        yield from (name for name in ON_OPEN_TASK
+                    if may(name) and not (delegated and name in ("transfer", "delegate")))
         if not task.assignee and may("claim"):
             yield "claim"
         if returnable(subject, task) and may("unclaim"):
