@@ -51,7 +51,7 @@ from engine.operations.comments import (
 )
 from engine.operations.handover import delegate_task, transfer_task
 from engine.operations.offers import task_actions
-from engine.operations.reminders import URGENT_PRIORITY, cc, list_cc, urge
+from engine.operations.reminders import cc, list_cc, urge
 from engine.operations.sendback import send_back, withdraw
 from engine.operations.signers import SignerView, add_signer, list_signers, remove_signer
 from engine.permissions import authorize
@@ -59,6 +59,7 @@ from engine.sla import escalate_task, overdue_tasks
 from engine.subject import Subject
 from engine.tasks import CompleteResult, complete_task, get_task, list_tasks
 from engine.timers import fire_timer
+from engine.urgency import URGENT_PRIORITY
 from engine.views import InstanceView, TaskDetail, TaskView
 from engine.webhooks import WebhookView, create_webhook, delete_webhook, list_webhooks, publish_event, verify_signature
 

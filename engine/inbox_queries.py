@@ -21,6 +21,7 @@ from engine.inbox import visible_tasks
 from engine.models import Definition, HumanTask, Instance
 from engine.models import human_task as ht
 from engine.subject import Subject
+from engine.urgency import LEVELS, is_urged, level_is, level_of
 
 TABS = ("todo", "done", "mine", "cc")
 SORTS = ("received", "due", "urgency", "title", "process")
@@ -50,6 +51,7 @@ class InboxQuery:
     def normalized(self) -> InboxQuery:
         return replace(self, tab=self.tab if self.tab in TABS else "todo",
                        sort=self.sort if self.sort in SORTS else "received",
+                       urgency=self.urgency if self.urgency in LEVELS else None,
                        page=max(1, self.page), page_size=min(max(1, self.page_size), MAX_PAGE_SIZE),
                        search=self.search.strip()[:100])
 
@@ -66,13 +68,14 @@ class InboxRow:
     step: str
     applicant: str
     institution: str
-    urgency: int
+    urgency: int  # level 0..2 (engine/urgency.py)
     due_at: datetime | None
     overdue: bool
     received_at: datetime
     state: str
     completed_at: datetime | None = None
     outcome: str | None = None
+    urged: bool = False  # 催办: someone asked for it to be handled soon
 
 
 @dataclass(frozen=True)
@@ -133,7 +136,7 @@ def _task_query(subject: Subject, q: InboxQuery, now: datetime) -> Select[Any]:
     if q.institution:
         query = query.where(HumanTask.institution == q.institution)
     if q.urgency is not None:
-        query = query.where(HumanTask.priority == q.urgency)
+        query = query.where(level_is(HumanTask.priority, q.urgency))
     if q.overdue:
         query = query.where(HumanTask.due_at < (now if state == ht.OPEN else HumanTask.completed_at))
     if q.received_from:
@@ -194,8 +197,8 @@ def _task_rows(session: Session, subject: Subject, q: InboxQuery, now: datetime,
         done_at = _utc(r.completed_at)
         overdue = bool(due and (due < now if r.state == ht.OPEN else done_at and due < done_at))
         rows.append(InboxRow(r.instance_id, r.id, r.title, r.process_key, r.process_name or r.process_key,
-                             r.step_name, r.initiator, r.institution, r.priority, due, overdue,
-                             _utc(r.created_at), r.state, done_at, r.outcome))
+                             r.step_name, r.initiator, r.institution, level_of(r.priority), due, overdue,
+                             _utc(r.created_at), r.state, done_at, r.outcome, is_urged(r.priority)))
     return rows, total
 
 
@@ -219,7 +222,7 @@ def _instance_query(subject: Subject, q: InboxQuery, now: datetime) -> Select[An
     if q.overdue:
         query = query.where(open_task.where(HumanTask.due_at < now).exists())
     if q.urgency is not None:
-        query = query.where(open_task.where(HumanTask.priority == q.urgency).exists())
+        query = query.where(open_task.where(level_is(HumanTask.priority, q.urgency)).exists())
     return query
 
 
@@ -243,13 +246,14 @@ def _instance_rows(session: Session, subject: Subject, q: InboxQuery, now: datet
     rows = []
     for instance, process_name in found:
         tasks = open_tasks.get(instance.id, [])
+        priority = max((t.priority for t in tasks), default=0)
         dues = [d for d in (_utc(t.due_at) for t in tasks) if d]
         due = min(dues) if dues else None
         rows.append(InboxRow(instance.id, None, instance.title, instance.process_key, process_name,
                              "、".join(dict.fromkeys(t.name for t in tasks)), instance.initiator,
-                             instance.institution, max((t.priority for t in tasks), default=0), due,
+                             instance.institution, level_of(priority), due,
                              bool(due and due < now), _utc(instance.created_at), instance.status,
-                             _utc(instance.ended_at)))
+                             _utc(instance.ended_at), urged=is_urged(priority)))
     return rows, total
 
 

@@ -136,6 +136,27 @@ def check_unsupported(root: etree._Element, name: str) -> list[Diagnostic]:
                     "不支持补偿 (isForCompensation is not supported)", "unsupported-element", name, element
                 )
             )
+    return found + _check_completion_conditions(root, name)
+
+
+def _check_completion_conditions(root: etree._Element, name: str) -> list[Diagnostic]:
+    """Refuse a multi-instance completionCondition: SpiffWorkflow 3.2 evaluates it on stale results
+    (a "2 of 3" never completes as written), and our countersign rules replace it."""
+    found = []
+    for cond in root.iter(_b("completionCondition")):
+        loop = cond.getparent()
+        activity = loop.getparent() if loop is not None and loop.getparent() is not None else loop
+        found.append(
+            make_diag(
+                "不支持多实例完成条件 (bpmn:completionCondition is not supported: SpiffWorkflow evaluates it "
+                "on stale results); 请改用会签属性 hospital:countersign=\"all|any|ratio:N/M|sequential\" "
+                "和 hospital:signersExpr (see docs/BPMN_EXTENSIONS.md)",
+                "multi-instance-completion",
+                name,
+                cond,
+                element_id=activity.get("id") if activity is not None else None,
+            )
+        )
     return found
 
 

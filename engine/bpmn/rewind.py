@@ -11,7 +11,8 @@ from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
+from SpiffWorkflow.specs.Join import Join
 from SpiffWorkflow.util.task import TaskState
 
 from engine.errors import Conflict, NotFound
@@ -47,13 +48,64 @@ def path_steps(workflow: BpmnWorkflow, task_id: str) -> list[PathStep]:
     return found
 
 
+def reached_after(workflow: BpmnWorkflow, task_id: str) -> list[Any]:
+    """The reached (not merely predicted) tasks after `task_id` on its own path.
+
+    That is its descendants, the inside of embedded subprocesses they started, and what follows the
+    end of the subprocess `task_id` sits in. Sibling parallel branches are not after it.
+    """
+    current = _task(workflow, task_id)
+    stack = list(current.children)
+    while current.workflow.parent_task_id is not None:
+        current = workflow.get_task_from_id(current.workflow.parent_task_id)
+        stack.extend(current.children)
+    found: list[Any] = []
+    while stack:
+        task = stack.pop()
+        if task.has_state(TaskState.PREDICTED_MASK | TaskState.FUTURE):
+            continue  # not reached yet, and neither is anything below it
+        found.append(task)
+        stack.extend(task.children)
+        if task.id in workflow.subprocesses:
+            stack.append(workflow.subprocesses[task.id].task_tree)
+    return found
+
+
+def merged_join(tasks: list[Any]) -> str | None:
+    """The BPMN id of a join among `tasks` that has already fired (or merged this thread into another
+    one's firing), if any. Past a fired join the branches are one flow again, and compaction drops the
+    branch that did not carry it, so a single branch can no longer be rewound alone.
+    """
+    for task in tasks:
+        spec = task.task_spec
+        if isinstance(spec, Join) and len(spec.inputs) > 1 \
+                and task.has_state(TaskState.COMPLETED | TaskState.CANCELLED):
+            return str(spec.bpmn_id)
+    return None
+
+
+def is_done_step(workflow: BpmnWorkflow, task_id: str) -> bool:
+    """Whether `task_id` is a completed user task still in the workflow (not reset away)."""
+    try:
+        task = workflow.get_task_from_id(UUID(task_id))
+    except TaskNotFoundException:
+        return False
+    return getattr(task.task_spec, "manual", False) and task.has_state(TaskState.COMPLETED)
+
+
 def reset_to(workflow: BpmnWorkflow, from_task_id: str, target_task_id: str, data: dict[str, Any]) -> None:
     """Reset the workflow to a completed step on the path of `from_task_id`, with `data` prefilled.
+
+    `from_task_id == target_task_id` resets a completed user step to itself (撤回 of one's own step).
 
     Raises:
         Conflict: the target is not a completed user step on the path taken.
     """
-    if target_task_id not in {s.task_id for s in path_steps(workflow, from_task_id)}:
+    if from_task_id == target_task_id:
+        allowed = is_done_step(workflow, target_task_id)
+    else:
+        allowed = target_task_id in {s.task_id for s in path_steps(workflow, from_task_id)}
+    if not allowed:
         raise Conflict("目标步骤不在已走过的路径上 (target step is not on the path taken)",
                        target=target_task_id)
     try:

@@ -17,12 +17,12 @@ from engine.errors import Conflict, EngineError, FieldError, ValidationFailed
 from engine.forms import StepPermissions, accept_submission
 from engine.human_tasks import close_task
 from engine.instances import apply_workflow
-from engine.models import HumanTask, Signer
+from engine.models import HumanTask, Instance, Signer, SignPlan
 from engine.models import human_task as ht
 from engine.models import operations as op
 from engine.notifications.service import notify
 from engine.operations._common import load_instance, load_task, record, require_open, require_reason, restore
-from engine.operations.handover import reassign
+from engine.operations.handover import reassign, require_no_vote
 from engine.operations.sendback import _choose, rewind
 from engine.operations.voting import finish_plan
 from engine.permissions import AccessDenied, authorize, is_admin, run_command
@@ -41,7 +41,12 @@ class BulkResult:
 
 def admin_reassign(ctx: EngineContext, task_id: str, subject: Subject, username: str, *,
                    reason: str) -> TaskView:
-    """Override: give an open task (or countersign vote) to any user, without the eligibility check."""
+    """Override: give an open task (or countersign vote) to any user, without the eligibility check.
+
+    Raises:
+        AccessDenied, ValidationFailed (no reason), Conflict (not open; the target already holds a vote
+        in the same countersign).
+    """
     reason = require_reason(reason)
 
     def command(session: Session) -> TaskView:
@@ -149,33 +154,54 @@ def bulk_reassign(ctx: EngineContext, subject: Subject, from_user: str, to_user:
                   reason: str) -> list[TaskView]:
     """Reassign every open task and waiting countersign slot of a user (e.g. on leave), in one transaction.
 
-    Only tasks in institutions where the subject is an admin are moved; others are left untouched.
+    Only tasks and slots of instances in institutions where the subject is an admin are moved; others
+    are left untouched. Each move is audited as an `admin.reassign` override.
+
+    Raises:
+        AccessDenied (admin nowhere), ValidationFailed, Conflict (`to_user` already holds a vote in a
+        countersign a moved slot belongs to; nothing is moved then).
     """
     reason = require_reason(reason)
     if not to_user or to_user == from_user:
         raise ValidationFailed("请选择接手人 (choose who takes over)", [FieldError("/to_user", "无效")])
 
     def command(session: Session) -> list[TaskView]:
-        rows = session.scalars(select(HumanTask).where(HumanTask.assignee == from_user,
-                                                       HumanTask.state.in_([ht.OPEN, "waiting"]))
-                               .order_by(HumanTask.created_at, HumanTask.id)).all()
-        if not any(is_admin(ctx, subject, institution) for institution in subject.roles):
+        domain = [institution for institution in subject.roles if is_admin(ctx, subject, institution)]
+        if not domain:
             raise AccessDenied("admin.bulk_reassign", subject.username, None, None)
-        mine = [r for r in rows if is_admin(ctx, subject, r.institution)]
+        rows = session.scalars(select(HumanTask).where(HumanTask.assignee == from_user,
+                                                       HumanTask.state.in_([ht.OPEN, ht.WAITING]),
+                                                       HumanTask.institution.in_(domain))
+                               .order_by(HumanTask.created_at, HumanTask.id)).all()
         moved = []
-        for row in mine:
+        for row in rows:
             loaded = load_task(session, row.id)
             reassign(session, row, to_user)
             touch(session, loaded.instance, ctx.clock.now())
             record(ctx, session, subject, "admin.reassign", instance=loaded.instance, task=row, reason=reason,
                    override=True, previous=from_user, to=to_user, bulk=True)
             moved.append(row)
-        for signer in session.scalars(select(Signer).where(Signer.username == from_user,
-                                                           Signer.state == op.PENDING)).all():
-            signer.username = to_user
+        _move_pending_slots(ctx, session, subject, domain, from_user, to_user, reason)
         return [TaskView.of(r) for r in moved]
 
     return run_command(ctx, command)
+
+
+def _move_pending_slots(ctx: EngineContext, session: Session, subject: Subject, domain: list[str],
+                        from_user: str, to_user: str, reason: str) -> None:
+    """Sequential countersign slots not yet asked (no task row yet) follow the user's open tasks."""
+    slots = session.execute(select(Signer, Instance, SignPlan)
+                            .join(Instance, Instance.id == Signer.instance_id)
+                            .join(SignPlan, SignPlan.id == Signer.plan_id)
+                            .where(Signer.username == from_user, Signer.state == op.PENDING,
+                                   Instance.institution.in_(domain))
+                            .order_by(Signer.created_at, Signer.id)).all()
+    for signer, instance, plan in slots:
+        require_no_vote(session, signer, to_user)
+        signer.username = to_user
+        touch(session, instance, ctx.clock.now())
+        record(ctx, session, subject, "admin.reassign", instance=instance, reason=reason, override=True,
+               previous=from_user, to=to_user, bulk=True, signer_id=signer.id, node_id=plan.node_id)
 
 
 def _bulk_allowed(ctx: EngineContext, task_id: str) -> bool:

@@ -10,7 +10,7 @@ from engine.models import Definition, Grant, HumanTask, Signer, TaskCandidate
 from engine.notifications.service import notify
 from engine.operations._common import load_task, record, require_open
 from engine.permissions import authorize, delegation, run_command
-from engine.signing import touch
+from engine.signing import ACTIVE, touch
 from engine.subject import Subject
 from engine.views import TaskView
 
@@ -32,14 +32,38 @@ def is_eligible(ctx: EngineContext, username: str, task: HumanTask, definition: 
     return bool(roles_of and roles & set(roles_of(username, task.institution)))
 
 
+def require_no_vote(session: Session, signer: Signer, username: str) -> None:
+    """Refuse to move a vote to someone who already holds one in the same sign plan.
+
+    Otherwise one person could cast two of a "2 of 3". Acted votes count too; removed and cancelled
+    slots do not.
+
+    Raises:
+        Conflict: `username` already has a slot in the plan.
+    """
+    if signer.plan_id is None:
+        return
+    held = session.scalar(select(Signer.id).where(Signer.plan_id == signer.plan_id, Signer.id != signer.id,
+                                                  Signer.username == username, Signer.state.in_(ACTIVE)).limit(1))
+    if held is not None:
+        raise Conflict("该人员已在此会签中，不能再接一票 (user already holds a vote in this countersign)",
+                       username=username, task_id=signer.human_task_id)
+
+
 def reassign(session: Session, task: HumanTask, username: str) -> None:
-    """Make `username` the assignee (also of the signer slot the row belongs to)."""
+    """Make `username` the assignee (also of the signer slot the row belongs to).
+
+    Raises:
+        Conflict: the row is a countersign vote and `username` already holds one in that plan.
+    """
+    signer = session.scalar(select(Signer).where(Signer.human_task_id == task.id))
+    if signer is not None:
+        require_no_vote(session, signer, username)
     session.execute(TaskCandidate.__table__.delete().where(TaskCandidate.task_id == task.id,
                                                            TaskCandidate.kind == "user"))
     task.assignee = username
     task.candidate_users = [username]
     session.add(TaskCandidate(task_id=task.id, kind="user", value=username, institution=task.institution))
-    signer = session.scalar(select(Signer).where(Signer.human_task_id == task.id))
     if signer is not None:
         signer.username = username
     session.flush()
@@ -55,7 +79,8 @@ def transfer_task(ctx: EngineContext, task_id: str, subject: Subject, username: 
     """转办: the task (or my countersign vote) now belongs to another eligible user; I am out of it.
 
     Raises:
-        AccessDenied, Conflict (not open / delegated), ValidationFailed (target not eligible).
+        AccessDenied, Conflict (not open / delegated / target already holds a vote in the countersign),
+        ValidationFailed (target not eligible).
     """
     _check_target(username, subject)
 

@@ -15,16 +15,17 @@ from engine.models import human_task as ht
 from engine.notifications.service import notify, recipients_of
 from engine.operations._common import load_instance, record, require_running
 from engine.permissions import authorize, run_command
+from engine.signing import touch
 from engine.subject import Subject
+from engine.urgency import urged_priority
 from engine.views import InstanceView, TaskView
-
-URGENT_PRIORITY = 100  # tasks at or above this priority show as urgent (加急) in the inbox
 
 
 def urge(ctx: EngineContext, instance_id: str, subject: Subject, *, reason: str = "") -> list[TaskView]:
     """催办: remind the people of every open task; at most once per task per `urge_interval_minutes`.
 
-    Urged tasks get `priority >= URGENT_PRIORITY` and the people an urgent notification.
+    Urged tasks get `priority >= URGENT_PRIORITY` (shown and filtered as at least 紧急 in the inbox,
+    engine/urgency.py) and the people an urgent notification.
 
     Returns:
         The tasks urged now.
@@ -48,10 +49,13 @@ def urge(ctx: EngineContext, instance_id: str, subject: Subject, *, reason: str 
             raise RateLimited(f"{ctx.settings.urge_interval_minutes} 分钟内已催办过 (already urged recently)",
                               instance_id=instance_id, retry_after_minutes=ctx.settings.urge_interval_minutes)
         for task in due:
-            task.priority = max(task.priority, URGENT_PRIORITY)
+            task.priority = urged_priority(task.priority)
             notify(ctx, session, "urged", recipients_of(task), instance=loaded.instance, task=task,
                    actor=subject.username, reason=reason, urgent=True)
             record(ctx, session, subject, "task.urge", instance=loaded.instance, task=task, reason=reason)
+        # Two urges that both read "not urged recently" must not both pass: the instance's row_version
+        # makes the later commit stale, and its retry then sees the first urge and is rate-limited.
+        touch(session, loaded.instance, now)
         return [TaskView.of(t) for t in due]
 
     return run_command(ctx, command)

@@ -10,15 +10,15 @@ import copy
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.bpmn.rewind import path_steps, reset_to
+from engine.bpmn.rewind import is_done_step, merged_join, path_steps, reached_after, reset_to
 from engine.context import EngineContext
 from engine.errors import Conflict, NotFound
 from engine.human_tasks import close_task
 from engine.instances import apply_workflow
-from engine.models import HumanTask, Instance, Signer, SignPlan
+from engine.models import HumanTask, Signer, SignPlan
 from engine.models import human_task as ht
 from engine.models import operations as op
 from engine.notifications.service import notify
@@ -64,6 +64,8 @@ def _choose(session: Session, loaded: Loaded, workflow: Any, from_spiff_id: str,
 def rewind(ctx: EngineContext, session: Session, loaded: Loaded, workflow: Any, from_spiff_id: str,
            target_spiff_id: str, assign_to: str | None, marks: dict[str, Any]) -> tuple[list[HumanTask], list[str]]:
     """Reset to the target step, re-run to the wait states, persist; the new row goes to `assign_to`.
+
+    `from_spiff_id` is the task whose data is carried back; it may be the target itself (撤回).
 
     Returns:
         The newly open tasks and the ids of tasks cancelled by the rewind (other votes, sibling branches).
@@ -120,13 +122,34 @@ def send_back(ctx: EngineContext, task_id: str, subject: Subject, *, target: str
     return run_command(ctx, command)
 
 
-def _acted_after(session: Session, instance_id: str, seq: int, spiff_id: str) -> bool:
-    later = select(func.count()).select_from(HumanTask).where(
-        HumanTask.instance_id == instance_id, HumanTask.seq > seq, HumanTask.state == ht.COMPLETED)
-    votes = select(func.count()).select_from(Signer).join(SignPlan, SignPlan.id == Signer.plan_id).where(
-        Signer.instance_id == instance_id, SignPlan.spiff_task_id != spiff_id, Signer.acted_at.is_not(None),
-        SignPlan.status == op.OPEN)
-    return bool(session.scalar(later)) or bool(session.scalar(votes))
+def _acted_on(session: Session, instance_id: str, spiff_ids: set[str]) -> bool:
+    """Whether anyone completed a task (or cast a vote: votes are completed rows) on these Spiff tasks."""
+    if not spiff_ids:
+        return False
+    return session.scalar(select(HumanTask.id).where(
+        HumanTask.instance_id == instance_id, HumanTask.spiff_task_id.in_(spiff_ids),
+        HumanTask.state == ht.COMPLETED).limit(1)) is not None
+
+
+def _refusal(session: Session, instance_id: str, mine: HumanTask, signer: Signer | None,
+             workflow: Any) -> Conflict | None:
+    """Why my step cannot be rewound to me now, or None. Only what follows MY step counts: the
+    tasks below it in the Spiff tree, so a sibling parallel branch moving on does not block me."""
+    plan = session.get(SignPlan, signer.plan_id) if signer is not None and signer.plan_id else None
+    if plan is not None and plan.status in (op.APPROVED, op.REJECTED):
+        # Rewinding would throw away the other signers' votes along with mine.
+        return Conflict("会签已有结论，不能撤回 (the countersign has already decided)", instance_id=instance_id)
+    if not is_done_step(workflow, mine.spiff_task_id):  # sent back past it, or merged away by a join
+        return Conflict("流程已越过你的步骤，不能撤回 (the process has moved on past your step)",
+                        instance_id=instance_id)
+    after = reached_after(workflow, mine.spiff_task_id)
+    if _acted_on(session, instance_id, {str(t.id) for t in after}):
+        return Conflict("下一步已处理，不能撤回 (the next step was already acted on)", instance_id=instance_id)
+    join = merged_join(after)
+    if join is not None:
+        return Conflict("并行分支已汇合，不能撤回 (the parallel branches have already joined after your step)",
+                        instance_id=instance_id, join=join)
+    return None
 
 
 def _retract_vote(ctx: EngineContext, session: Session, row: HumanTask, signer: Signer) -> HumanTask:
@@ -154,25 +177,32 @@ def _open_vote(session: Session, mine: HumanTask) -> tuple[Signer | None, SignPl
     return signer, plan if plan is not None and plan.status == op.OPEN else None
 
 
-def withdrawable(ctx: EngineContext, session: Session, subject: Subject, instance: Instance) -> bool:
-    """Whether `withdraw` would pass its checks that need no workflow restore (for offering the button)."""
+def withdrawable(ctx: EngineContext, session: Session, subject: Subject, loaded: Loaded) -> bool:
+    """Whether `withdraw` would accept the subject's withdrawal now (for offering the button).
+
+    Makes the command's own checks; past the cheap ones that needs one workflow restore.
+    """
+    instance = loaded.instance
     mine = latest_own(session, instance.id, subject.username)
     if mine is None or instance.status != "running" or not allows(
             ctx, session, subject, "withdraw", task=mine, instance=instance, owner=mine.completed_by):
         return False
-    return _open_vote(session, mine)[1] is not None or \
-        not _acted_after(session, instance.id, mine.seq, mine.spiff_task_id)
+    signer, plan = _open_vote(session, mine)
+    return plan is not None or _refusal(session, instance.id, mine, signer, restore(ctx, loaded)) is None
 
 
 def withdraw(ctx: EngineContext, instance_id: str, subject: Subject, *, reason: str = "") -> list[TaskView]:
     """撤回: take back my latest submission or approval while nobody after me has acted.
 
     The applicant withdraws the application; an approver withdraws their approval (inside a running
-    countersign only their vote is retracted). Tasks opened after mine are cancelled and I get my
-    step back, prefilled.
+    countersign only their vote is retracted). "After me" is what follows my step on its own path:
+    the tasks below it in the workflow tree. The tasks opened after mine are cancelled and I get my
+    step back, prefilled. A parallel sibling branch is not after me: withdrawing a branch approval
+    while the join still waits reopens my step and leaves the other branch and the join alone.
 
     Raises:
-        NotFound (nothing to withdraw), AccessDenied, Conflict (the next step was already acted on).
+        NotFound (nothing to withdraw), AccessDenied, Conflict (the next step was already acted on,
+        the branches already joined after my step, the countersign I voted in has decided).
     """
 
     def command(session: Session) -> list[TaskView]:
@@ -189,17 +219,14 @@ def withdraw(ctx: EngineContext, instance_id: str, subject: Subject, *, reason: 
             touch(session, loaded.instance, ctx.clock.now())
             record(ctx, session, subject, "task.withdraw_vote", instance=loaded.instance, task=mine, reason=reason)
             return [TaskView.of(t) for t in created]
-        if _acted_after(session, instance_id, mine.seq, mine.spiff_task_id):
-            raise Conflict("下一步已处理，不能撤回 (the next step was already acted on)", instance_id=instance_id)
         workflow = restore(ctx, loaded)
+        refusal = _refusal(session, instance_id, mine, signer, workflow)
+        if refusal is not None:
+            raise refusal
         frontier = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id,
-                                                           HumanTask.state.in_([ht.OPEN, "waiting"]))).all()
-        after_mine = [r for r in frontier
-                      if mine.spiff_task_id in {s.task_id for s in path_steps(workflow, r.spiff_task_id)}]
-        if not after_mine:
-            raise Conflict("没有可撤回的后续步骤 (nothing open after your step)", instance_id=instance_id)
-        created, cancelled = rewind(ctx, session, loaded, workflow, after_mine[0].spiff_task_id,
-                                    mine.spiff_task_id, subject.username, {"withdrawn_by": subject.username})
+                                                           HumanTask.state.in_([ht.OPEN, ht.WAITING]))).all()
+        created, cancelled = rewind(ctx, session, loaded, workflow, mine.spiff_task_id, mine.spiff_task_id,
+                                    subject.username, {"withdrawn_by": subject.username})
         for row in frontier:
             if row.id in cancelled:
                 notify(ctx, session, "withdrawn", [row.assignee or ""], instance=loaded.instance, task=row,

@@ -44,11 +44,19 @@ def _not_acted(signer: Signer, instance: Instance) -> bool:
     return signer.state in (op.OPEN, op.PENDING) and instance.status == "running"
 
 
+def _is_last(session: Session, signer: Signer) -> bool:
+    """Whether the signer is the only one left in their sign plan (a plan without signers cannot decide)."""
+    if signer.plan_id is None:
+        return False
+    plan = session.get(op.SignPlan, signer.plan_id)
+    return not any(s.id != signer.id and s.state not in (op.REMOVED, op.CANCELLED) for s in signers_of(session, plan))
+
+
 def removable(ctx: EngineContext, session: Session, subject: Subject, signer: Signer, instance: Instance) -> bool:
-    """Whether `remove_signer` would accept this signer from the subject (authorization + not acted)."""
+    """Whether `remove_signer` would accept this signer from the subject (authorization, not acted, not last)."""
     row = session.get(HumanTask, signer.human_task_id) if signer.human_task_id else None
-    return _not_acted(signer, instance) and allows(ctx, session, subject, "remove_signer", task=row,
-                                                   instance=instance, owner=signer.added_by)
+    return _not_acted(signer, instance) and not _is_last(session, signer) and allows(
+        ctx, session, subject, "remove_signer", task=row, instance=instance, owner=signer.added_by)
 
 
 def step_signers(session: Session, task: HumanTask) -> list[Signer]:
@@ -107,11 +115,15 @@ def add_signer(ctx: EngineContext, task_id: str, subject: Subject, username: str
         The tasks opened for the new signer (empty when they wait for their turn).
 
     Raises:
-        AccessDenied, Conflict (task not open, already a signer), ValidationFailed (bad position or user).
+        AccessDenied, Conflict (task not open, already a signer, "countersign" on a plain step),
+        ValidationFailed (bad position, yourself or the task's holder).
     """
-    if position not in POSITIONS or not username or username == subject.username:
+    if position not in POSITIONS or not username:
         raise ValidationFailed("加签参数无效 (invalid signer)",
                                [FieldError("/position" if position not in POSITIONS else "/username", "无效")])
+    if username == subject.username:
+        raise ValidationFailed("不能给自己加签 (you cannot add yourself as a signer)",
+                               [FieldError("/username", "不能是自己 (not yourself)")])
 
     def command(session: Session) -> list[TaskView]:
         loaded = load_task(session, task_id)
@@ -121,6 +133,9 @@ def add_signer(ctx: EngineContext, task_id: str, subject: Subject, username: str
         restore(ctx, loaded)  # the step must still exist in the workflow
         if position == "countersign" and plan_for(session, task) is None:
             raise Conflict("此步骤不是会签 (step is not a countersign)", task_id=task_id)
+        if username == task.assignee:  # e.g. an admin adding the holder before or after themselves
+            raise ValidationFailed("该人员正在办理此任务 (user already holds this task)",
+                                   [FieldError("/username", "不能是办理人 (not the task's holder)")])
         rows = [_add_before(session, task, username, subject, now)] if position == "before" \
             else _add_vote(session, task, username, subject, now)
         touch(session, loaded.instance, now)
@@ -155,6 +170,8 @@ def remove_signer(ctx: EngineContext, signer_id: str, subject: Subject, *, reaso
         authorize(ctx, session, subject, "remove_signer", task=row, instance=instance, owner=signer.added_by)
         if not _not_acted(signer, instance):
             raise Conflict("只能减去尚未处理的人 (signer has already acted)", signer_id=signer_id)
+        if _is_last(session, signer):
+            raise Conflict("至少保留一名会签人 (cannot remove the last signer)", signer_id=signer_id)
         now, created = ctx.clock.now(), []
         signer.state = op.REMOVED
         if row is not None and row.state == ht.OPEN:
@@ -165,9 +182,6 @@ def remove_signer(ctx: EngineContext, signer_id: str, subject: Subject, *, reaso
                 held.state = ht.OPEN
         else:
             plan = session.get(op.SignPlan, signer.plan_id)
-            active = [s for s in signers_of(session, plan) if s.state not in (op.REMOVED, op.CANCELLED)]
-            if not active:
-                raise Conflict("至少保留一名会签人 (cannot remove the last signer)", signer_id=signer_id)
             with_row = [s.human_task_id for s in signers_of(session, plan) if s.human_task_id]
             template = row or session.get(HumanTask, with_row[0])
             created = settle(ctx, session, plan, template, instance, loaded.definition, restore(ctx, loaded), now)

@@ -302,3 +302,31 @@ def test_non_ascii_attribute_names_are_diagnosed_not_crashed():
         b'id="fb2" sourceRef', 'id="fb2" 中文sourceRef'.encode())
     found = validate_bundle({"f.bpmn": bpmn})
     assert found and all(d.line for d in found if d.rule == "xml-schema")
+
+
+def test_multi_instance_completion_condition_is_refused_with_a_pointer_to_countersign() -> None:
+    loop = (
+        b'<bpmn:multiInstanceLoopCharacteristics camunda:collection="reviewers" camunda:elementVariable="r">\n'
+        b"        <bpmn:completionCondition>nrOfCompletedInstances / nrOfInstances &gt;= 2 / 3"
+        b"</bpmn:completionCondition>\n      </bpmn:multiInstanceLoopCharacteristics>\n    </bpmn:userTask>"
+    )
+    source = valid_bpmn()
+    start = source.index(b'<bpmn:userTask id="dept_approve"')
+    data = source[:start] + source[start:].replace(b"</bpmn:userTask>", loop, 1)
+    found = validate_bundle({"mi.bpmn": data}, parse=spiff_parse)
+    (diag,) = [d for d in errors(found) if d.rule == "multi-instance-completion"]
+    line = data.decode().splitlines().index(
+        next(x for x in data.decode().splitlines() if "<bpmn:completionCondition>" in x)) + 1
+    assert (diag.element_id, diag.line, diag.file) == ("dept_approve", line, "mi.bpmn")
+    assert "hospital:countersign" in diag.message
+    # a multi-instance task without a completion condition (every instance must finish) still deploys
+    plain = data.replace(data[data.index(b"<bpmn:completionCondition>"):data.index(b"</bpmn:completionCondition>")
+                              + len(b"</bpmn:completionCondition>")], b"")
+    assert errors(validate_bundle({"mi.bpmn": plain}, parse=spiff_parse)) == []
+
+
+def test_no_shipped_or_test_bpmn_uses_a_multi_instance_completion_condition() -> None:
+    root = ENGINE.parent
+    offenders = [p for folder in ("processes", "tests") for p in (root / folder).rglob("*.bpmn")
+                 if b"completionCondition" in p.read_bytes()]
+    assert offenders == []

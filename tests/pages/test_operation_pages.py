@@ -121,3 +121,16 @@ def test_buttons_come_from_task_actions_and_withdraw_goes_back_to_the_inbox(clie
     assert r.status_code == 303 and r.headers["location"] == "/inbox?tab=todo&flash=op_withdraw", r.text
     inbox = client.get(r.headers["location"], headers=as_user("dr_wang")).text
     assert "已撤回" in inbox and re.search(r'href="/tasks/([0-9a-f-]{36})"', inbox)
+
+
+def test_an_urged_task_carries_the_urgent_mark_in_the_inbox(client):
+    task_id = _leave_task(client)
+    assert "已催办" not in client.get("/inbox", headers=as_user("dr_wang")).text
+    r = op(client, task_id, "urge", user="nurse_li", reason="急")
+    assert r.status_code == 303, r.text
+    page = client.get("/inbox", headers=as_user("dr_wang")).text
+    row = page[page.index(f'href="/tasks/{task_id}"'):]
+    row = row[:row.index("</tr>")]
+    assert "tag-urgent" in row and "紧急" in row and "已催办" in row
+    assert f'href="/tasks/{task_id}"' in client.get("/inbox?urgency=1", headers=as_user("dr_wang")).text
+    assert f'href="/tasks/{task_id}"' not in client.get("/inbox?urgency=0", headers=as_user("dr_wang")).text

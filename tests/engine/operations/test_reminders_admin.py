@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
 
 import pytest
 from sqlalchemy import select
 
 from engine import (
     URGENT_PRIORITY,
+    InboxQuery,
     add_attachment,
     add_comment,
     admin_approve,
@@ -21,16 +23,19 @@ from engine import (
     complete_task,
     get_instance,
     get_task,
+    inbox_page,
     list_attachments,
     list_cc,
     list_comments,
     read_attachment,
+    start_instance,
     timeline,
     urge,
     verify_audit_chain,
 )
 from engine.errors import Conflict, PermissionDenied, RateLimited, ValidationFailed
-from engine.models import AuditRecord
+from engine.models import AuditRecord, Signer
+from engine.operations import reminders
 from tests.engine.operations.helpers import (
     ADMIN,
     ALICE,
@@ -39,6 +44,7 @@ from tests.engine.operations.helpers import (
     FINANCE,
     HEAD,
     STRANGER,
+    VALID,
     open_nodes,
     start,
     task_of,
@@ -163,3 +169,85 @@ def test_wrong_state_is_refused(ctx):
     complete_task(ctx, task_of(ctx, ARCHIVIST).id, ARCHIVIST, outcome="approve")
     with pytest.raises(Conflict):
         urge(ctx, view.id, ALICE)
+
+
+def _signers(ctx, instance_id):
+    with ctx.db.unit_of_work() as session:
+        return [(s.username, s.state) for s in session.scalars(
+            select(Signer).where(Signer.instance_id == instance_id).order_by(Signer.position))]
+
+
+def test_bulk_reassign_moves_pending_slots_only_in_the_admins_institutions_and_audits_them(ctx):
+    here = start(ctx, "countersign", rule="sequential", signers=["e1", "dr_wang"])
+    there = start_instance(ctx, "countersign", initiator="alice", institution="h2",
+                           data={"rule": "sequential", "signers": ["e1", "dr_wang"]})
+    complete_task(ctx, there.open_tasks[0].id, ALICE, data=VALID)
+    assert bulk_reassign(ctx, ADMIN, "dr_wang", "dr_li", reason="休假") == []  # no open task, one waiting slot
+    assert _signers(ctx, here.id) == [("e1", "open"), ("dr_li", "pending")]
+    assert _signers(ctx, there.id) == [("e1", "open"), ("dr_wang", "pending")]  # h2 is not root's domain
+    [moved] = [e for e in timeline(ctx, here.id, ADMIN) if e.action == "admin.reassign"]
+    assert moved.override and moved.reason == "休假"
+    assert not [e for e in timeline(ctx, there.id, ALICE) if e.action == "admin.reassign"]
+    complete_task(ctx, task_of(ctx, E1, here.id).id, E1, outcome="approve")
+    assert open_nodes(ctx, here.id) == [("cs_seq", "dr_li")]
+
+
+def test_bulk_reassign_refuses_to_give_someone_a_second_vote(ctx):
+    view = start(ctx, "countersign", rule="sequential", signers=["dr_li", "dr_wang"])
+    with pytest.raises(Conflict, match="already holds a vote"):
+        bulk_reassign(ctx, ADMIN, "dr_wang", "dr_li", reason="休假")
+    assert _signers(ctx, view.id) == [("dr_li", "open"), ("dr_wang", "pending")]  # nothing moved
+
+
+@pytest.mark.commits
+def test_two_simultaneous_urges_pass_the_rate_limit_once(ctx, monkeypatch):
+    if not ctx.db.is_postgres:
+        pytest.skip("SQLite serializes whole write transactions (BEGIN IMMEDIATE): urges cannot overlap there")
+    view = start(ctx, "countersign", rule="all", signers=["e1", "e2"])
+    barrier, local, results = threading.Barrier(2, timeout=10), threading.local(), []
+    real_notify = reminders.notify
+
+    def notify_once_both_have_read(*args, **kwargs):
+        # Both commands have read "not urged recently" before either writes: the race to close.
+        if not getattr(local, "waited", False):
+            local.waited = True
+            barrier.wait()
+        return real_notify(*args, **kwargs)
+
+    monkeypatch.setattr(reminders, "notify", notify_once_both_have_read)
+
+    def attempt(subject):
+        try:
+            results.append(len(urge(ctx, view.id, subject, reason="急")))
+        except RateLimited:
+            results.append("rate_limited")
+        except Exception as exc:  # noqa: BLE001 - collected for the assertion
+            results.append(repr(exc))
+
+    threads = [threading.Thread(target=attempt, args=(s,)) for s in (ALICE, ADMIN)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results, key=str) == [2, "rate_limited"]
+    with ctx.db.unit_of_work() as session:
+        urges = session.scalars(select(AuditRecord).where(AuditRecord.instance_id == view.id,
+                                                          AuditRecord.action == "task.urge")).all()
+    assert len(urges) == 2 and verify_audit_chain(ctx).ok
+
+
+def test_an_urged_task_is_urgent_in_the_inbox_and_the_urgency_filter_finds_it(ctx):
+    plain, urged, critical = (start(ctx, "approval", priority=p) for p in (0, 0, 2))
+    for view in (urged, critical):
+        urge(ctx, view.id, ALICE, reason="急用")
+    rows = {r.instance_id: (r.urgency, r.urged) for r in inbox_page(ctx, HEAD).rows}
+    # urged: at least 紧急 (urgent), and a 特急 (critical) task stays critical
+    assert rows == {plain.id: (0, False), urged.id: (1, True), critical.id: (2, True)}
+
+    def found(level, tab="todo", subject=HEAD):
+        return [r.instance_id for r in inbox_page(ctx, subject, InboxQuery(tab=tab, urgency=level)).rows]
+
+    assert (found(0), found(1), found(2)) == ([plain.id], [urged.id], [critical.id])
+    assert found(1, tab="mine", subject=ALICE) == [urged.id]  # the applicant's own list too
+    by_urgency = inbox_page(ctx, HEAD, InboxQuery(sort="urgency")).rows
+    assert [r.instance_id for r in by_urgency] == [critical.id, urged.id, plain.id]

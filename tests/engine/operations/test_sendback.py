@@ -131,3 +131,69 @@ def test_withdraw_a_vote_inside_a_running_countersign(ctx):
     complete_task(ctx, again.id, E1, outcome="reject")
     complete_task(ctx, task_of(ctx, E2).id, E2, outcome="reject")
     assert get_instance(ctx, view.id).status == "completed"
+
+
+def test_withdraw_a_branch_approval_while_the_sibling_branch_is_open(ctx):
+    view = start(ctx, "parallel")
+    complete_task(ctx, task_of(ctx, HEAD).id, HEAD, outcome="approve")  # the join waits for b1
+    [again] = withdraw(reopened(ctx), view.id, HEAD, reason="再看看")
+    assert (again.node_id, again.assignee) == ("b2", "dr_wang")
+    assert open_nodes(ctx, view.id) == [("b1_a", None), ("b2", "dr_wang")]  # the other branch is untouched
+    complete_task(ctx, again.id, HEAD, outcome="approve")
+    for subject in (FINANCE, MEDICAL):
+        complete_task(ctx, task_of(ctx, subject).id, subject, outcome="approve")
+    assert open_nodes(ctx, view.id) == [("archive", None)]  # the join fires once, with both branches
+
+
+def test_withdraw_a_branch_approval_after_the_sibling_branch_moved_on(ctx):
+    view = start(ctx, "parallel")
+    complete_task(ctx, task_of(ctx, HEAD).id, HEAD, outcome="approve")
+    complete_task(ctx, task_of(ctx, FINANCE).id, FINANCE, outcome="approve")  # later, but not after b2
+    [again] = withdraw(ctx, view.id, HEAD)
+    assert open_nodes(ctx, view.id) == [("b1_b", None), ("b2", "dr_wang")]
+    # finance may take theirs back too: b1_b (below b1_a) is untouched, b2 is a sibling
+    [fin] = withdraw(ctx, view.id, FINANCE)
+    assert open_nodes(ctx, view.id) == [("b1_a", "fin_li"), ("b2", "dr_wang")]
+    complete_task(ctx, fin.id, FINANCE, outcome="approve")
+    complete_task(ctx, task_of(ctx, MEDICAL).id, MEDICAL, outcome="approve")
+    complete_task(ctx, again.id, HEAD, outcome="approve")
+    assert open_nodes(ctx, view.id) == [("archive", None)]
+
+
+@pytest.mark.parametrize("last", ["b2", "b1_b"])
+def test_withdraw_refused_once_the_branches_joined(ctx, last):
+    view = start(ctx, "parallel")
+    order = [FINANCE, MEDICAL, HEAD] if last == "b2" else [HEAD, FINANCE, MEDICAL]
+    for subject in order:
+        complete_task(ctx, task_of(ctx, subject).id, subject, outcome="approve")
+    assert open_nodes(ctx, view.id) == [("archive", None)]
+    carried, merged = (HEAD, MEDICAL) if last == "b2" else (MEDICAL, HEAD)
+    with pytest.raises(Conflict, match="joined"):
+        withdraw(ctx, view.id, carried)
+    with pytest.raises(Conflict, match="moved on"):  # that branch was merged into the other one
+        withdraw(ctx, view.id, merged)
+    assert open_nodes(ctx, view.id) == [("archive", None)]
+
+
+def test_withdraw_into_and_inside_an_embedded_subprocess(ctx):
+    view = start(ctx, "subprocess", signers=["e1", "e2", "e3"])
+    withdraw(ctx, view.id, ALICE)  # the next step (s1) is inside the subprocess
+    assert open_nodes(ctx, view.id) == [("apply", "alice")]
+    complete_task(ctx, task_of(ctx, ALICE).id, ALICE, data={})
+    complete_task(ctx, task_of(ctx, HEAD).id, HEAD, outcome="approve")
+    [again] = withdraw(reopened(ctx), view.id, HEAD)  # the countersign after s1 has no vote yet
+    assert (again.node_id, again.assignee) == ("s1", "dr_wang") and open_nodes(ctx, view.id) == [("s1", "dr_wang")]
+    complete_task(ctx, again.id, HEAD, outcome="approve")
+    complete_task(ctx, task_of(ctx, E1).id, E1, outcome="approve")
+    with pytest.raises(Conflict, match="acted on"):  # a vote is an action on the next step
+        withdraw(ctx, view.id, HEAD)
+
+
+def test_withdraw_refused_once_the_countersign_decided(ctx):
+    view = start(ctx, "countersign", rule="ratio", signers=["e1", "e2", "e3"])
+    complete_task(ctx, task_of(ctx, E1).id, E1, outcome="approve")
+    complete_task(ctx, task_of(ctx, E3).id, E3, outcome="approve")
+    assert open_nodes(ctx, view.id) == [("archive", None)]
+    with pytest.raises(Conflict, match="decided"):  # rewinding would throw away e3's vote as well
+        withdraw(ctx, view.id, E1)
+    assert open_nodes(ctx, view.id) == [("archive", None)]

@@ -6,7 +6,9 @@ import threading
 import pytest
 
 from engine import (
+    Subject,
     add_signer,
+    admin_reassign,
     claim_task,
     complete_task,
     delegate_task,
@@ -15,6 +17,7 @@ from engine import (
     list_signers,
     list_tasks,
     remove_signer,
+    task_actions,
     transfer_task,
     unclaim_task,
 )
@@ -188,3 +191,77 @@ def test_parallel_branch_operations_do_not_touch_the_other_branch(ctx):
     assert open_nodes(ctx, view.id) == [("b1_b", None)]
     complete_task(ctx, task_of(ctx, MEDICAL).id, MEDICAL, outcome="approve")
     assert open_nodes(ctx, view.id) == [("archive", None)]
+
+
+def test_a_vote_cannot_move_to_someone_who_already_holds_one(ctx):
+    ctx.extras["roles_of"] = lambda user, inst: {"dr_li": {"dept_head"}, "dr_zhang": {"dept_head"}}.get(user, set())
+    view = start(ctx, "approval")
+    mine = claim_task(ctx, task_of(ctx, HEAD).id, HEAD)
+    add_signer(ctx, mine.id, HEAD, "dr_li", position="after")  # the step is now "dr_wang, then dr_li"
+    with pytest.raises(Conflict, match="already holds a vote"):
+        transfer_task(ctx, mine.id, HEAD, "dr_li")  # dr_li would approve twice
+    # to someone outside the plan the vote moves, signer row and all
+    transfer_task(ctx, mine.id, HEAD, "dr_zhang", reason="出差")
+    signers = [(s.username, s.task_id, s.state) for s in list_signers(ctx, mine.id, ADMIN)]
+    assert signers == [("dr_zhang", mine.id, "open"), ("dr_li", None, "pending")]
+    complete_task(ctx, mine.id, Subject("dr_zhang", {"h1": frozenset({"dept_head"})}), outcome="approve")
+    assert open_nodes(ctx, view.id) == [("dept_review", "dr_li")]
+
+
+def test_admin_reassign_of_a_vote_refuses_a_second_vote_and_moves_the_signer(ctx):
+    view = start(ctx, "countersign", rule="ratio", signers=["e1", "e2", "e3"])
+    e1_task = task_of(ctx, E1)
+    complete_task(ctx, task_of(ctx, E2).id, E2, outcome="approve")
+    for holder in ("e2", "e3"):  # acted or not, a signer of the plan cannot take another vote
+        with pytest.raises(Conflict, match="already holds a vote"):
+            admin_reassign(ctx, e1_task.id, ADMIN, holder, reason="专家休假")
+    admin_reassign(ctx, e1_task.id, ADMIN, "e4", reason="专家休假")
+    assert [s.username for s in list_signers(ctx, e1_task.id, ADMIN)] == ["e4", "e2", "e3"]
+    complete_task(ctx, e1_task.id, E4, outcome="approve")
+    assert open_nodes(ctx, view.id) == [("archive", None)]
+
+
+def test_the_last_signer_cannot_be_removed_nor_is_offered_for_removal(ctx):
+    view = start(ctx, "countersign", rule="any", signers=["e1"])
+    task = task_of(ctx, E1)
+    [only] = list_signers(ctx, task.id, ADMIN)
+    assert not only.removable and "remove_signer" not in task_actions(ctx, ADMIN, task.id)
+    with pytest.raises(Conflict, match="last signer"):
+        remove_signer(ctx, only.id, ADMIN, reason="不需要了")
+    assert open_nodes(ctx, view.id) == [("cs_any", "e1")]
+    # with a second signer, either one may go, but then not the other
+    [added] = add_signer(ctx, task.id, E1, "e2", position="countersign")
+    second = next(s for s in list_signers(ctx, task.id, ADMIN) if s.username == "e2")
+    assert second.removable
+    remove_signer(ctx, second.id, ADMIN, reason="不需要了")
+    assert not any(s.removable for s in list_signers(ctx, task.id, ADMIN))
+    assert added.assignee == "e2" and open_nodes(ctx, view.id) == [("cs_any", "e1")]
+
+
+def test_add_signer_refusals(ctx):
+    view = start(ctx, "approval")
+    mine = claim_task(ctx, task_of(ctx, HEAD).id, HEAD)
+    with pytest.raises(Conflict, match="not a countersign"):
+        add_signer(ctx, mine.id, HEAD, "e1", position="countersign")
+    with pytest.raises(ValidationFailed, match="yourself"):
+        add_signer(ctx, mine.id, HEAD, "dr_wang", position="after")
+    for position in ("before", "after"):  # an admin cannot make the holder wait for, or follow, themselves
+        with pytest.raises(ValidationFailed, match="holds this task"):
+            add_signer(ctx, mine.id, ADMIN, "dr_wang", position=position)
+    assert open_nodes(ctx, view.id) == [("dept_review", "dr_wang")] and list_signers(ctx, mine.id, HEAD) == []
+
+
+def test_a_delegated_task_cannot_be_transferred_and_is_not_offered_for_it(ctx):
+    ctx.extras["roles_of"] = lambda user, inst: {"dr_li": {"dept_head"}}.get(user, set())
+    start(ctx, "approval")
+    task = claim_task(ctx, task_of(ctx, HEAD).id, HEAD)
+    delegate_task(ctx, task.id, HEAD, "e4")
+    offered = task_actions(ctx, E4, task.id)
+    assert "complete" in offered and "transfer" not in offered and "delegate" not in offered
+    with pytest.raises(Conflict, match="delegated"):
+        transfer_task(ctx, task.id, E4, "dr_li")
+    with pytest.raises(PermissionDenied):  # the owner waits for the delegate
+        transfer_task(ctx, task.id, HEAD, "dr_li")
+    complete_task(ctx, task.id, E4, outcome="approve")
+    transfer_task(ctx, task.id, HEAD, "dr_li", reason="出差")  # back with the owner: transfer works again
+    assert task_of(ctx, HEAD2).id == task.id

@@ -14,7 +14,19 @@ from engine import (
     withdraw,
 )
 from engine.errors import Conflict, NotFound, PermissionDenied
-from tests.engine.operations.helpers import ADMIN, ALICE, EXPERTS, FINANCE, HEAD, HEAD2, STRANGER, start, task_of
+from tests.engine.operations.helpers import (
+    ADMIN,
+    ALICE,
+    ARCHIVIST,
+    EXPERTS,
+    FINANCE,
+    HEAD,
+    HEAD2,
+    MEDICAL,
+    STRANGER,
+    start,
+    task_of,
+)
 
 ON_OPEN = {"complete", "send_back", "transfer", "delegate", "add_signer", "cc", "comment", "attach"}
 
@@ -70,3 +82,33 @@ def test_remove_signer_offered_to_who_added_them_and_agrees_with_the_command(ctx
                 with pytest.raises((PermissionDenied, Conflict)):
                     remove_signer(ctx, signer.id, subject)
     assert not any(s.removable for s in list_signers(ctx, task_of(ctx, e1).id, e1))
+
+
+def _withdraw_offer_agrees(ctx, subject, task_id, instance_id):
+    """Whether withdraw was offered on the task page, asserting the command then agrees."""
+    offered = "withdraw" in task_actions(ctx, subject, task_id)
+    try:
+        withdraw(ctx, instance_id, subject)
+        accepted = True
+    except (Conflict, NotFound, PermissionDenied):
+        accepted = False
+    assert offered == accepted, (subject.username, offered)
+    return offered
+
+
+def test_withdraw_offer_agrees_with_the_command_across_a_parallel_split(ctx):
+    view = start(ctx, "parallel")
+    b2 = task_of(ctx, HEAD)
+    complete_task(ctx, b2.id, HEAD, outcome="approve")
+    assert _withdraw_offer_agrees(ctx, HEAD, b2.id, view.id)  # the join still waits for the sibling branch
+    complete_task(ctx, task_of(ctx, HEAD).id, HEAD, outcome="approve")
+    b1_a = task_of(ctx, FINANCE)
+    complete_task(ctx, b1_a.id, FINANCE, outcome="approve")
+    assert _withdraw_offer_agrees(ctx, HEAD, b2.id, view.id)  # finance acting later is not "after" b2
+    complete_task(ctx, task_of(ctx, HEAD).id, HEAD, outcome="approve")
+    assert _withdraw_offer_agrees(ctx, FINANCE, b1_a.id, view.id)
+    complete_task(ctx, task_of(ctx, FINANCE).id, FINANCE, outcome="approve")
+    complete_task(ctx, task_of(ctx, MEDICAL).id, MEDICAL, outcome="approve")
+    archive = task_of(ctx, ARCHIVIST)
+    for subject in (HEAD, FINANCE, MEDICAL, ALICE):  # the branches have joined: nobody may take theirs back
+        assert not _withdraw_offer_agrees(ctx, subject, archive.id, view.id)
