@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 
 import engine
 from engine.errors import AuthenticationFailed, PermissionDenied, ValidationFailed
+from engine.identity._common import PRIVILEGED_ROLES
 from engine.models import User
 from engine.security import totp
 from tests.engine.identity.conftest import (
@@ -177,12 +178,22 @@ def test_inactive_account_refused_only_after_correct_password(ictx):
     assert right.value.code == "inactive"
 
 
-def test_totp_required_for_admin_roles_outside_development(ictx, clock):
+# Every privileged role (engine.identity._common.PRIVILEGED_ROLES) by its demo holder.
+ADMINS = [("xitong_admin", "sys_admin"), ("anquan_admin", "security_admin"), ("shenji_admin", "audit_admin"),
+          ("liucheng_admin", "process_admin")]
+
+
+def test_every_privileged_role_is_covered_by_the_totp_test():
+    assert {role for _, role in ADMINS} == PRIVILEGED_ROLES
+
+
+@pytest.mark.parametrize(("admin", "role"), ADMINS)
+def test_totp_required_for_admin_roles_outside_development(ictx, clock, admin, role):
     prod = with_settings(ictx, environment="production")
-    first = engine.login(prod, "xitong_admin", PASSWORD, ip="10.0.0.9")
+    first = engine.login(prod, admin, PASSWORD, ip="10.0.0.9")
     assert first.status == "totp_enrollment_required"
     info = engine.resolve_session(prod, first.session_token)
-    assert "sys_admin" not in info.subject.roles.get("*", ())  # withheld until the second factor
+    assert role not in info.subject.roles.get("*", ())  # withheld until the second factor
     enrolment = engine.enroll_totp(prod, info.subject)
     with pytest.raises(AuthenticationFailed):
         engine.confirm_totp(prod, info.subject, "000000", session_token=first.session_token)
@@ -192,18 +203,18 @@ def test_totp_required_for_admin_roles_outside_development(ictx, clock):
         totp.code_at(enrolment.secret, totp.time_step(clock.now())),
         session_token=first.session_token,
     )
-    assert "sys_admin" in engine.resolve_session(prod, first.session_token).subject.roles["*"]
+    assert role in engine.resolve_session(prod, first.session_token).subject.roles["*"]
 
     clock.advance(seconds=31)
-    assert engine.login(prod, "xitong_admin", PASSWORD, ip="10.0.0.9").status == "totp_required"
+    assert engine.login(prod, admin, PASSWORD, ip="10.0.0.9").status == "totp_required"
     with pytest.raises(AuthenticationFailed) as bad:
-        engine.login(prod, "xitong_admin", PASSWORD, ip="10.0.0.9", totp_code="123456")
+        engine.login(prod, admin, PASSWORD, ip="10.0.0.9", totp_code="123456")
     assert bad.value.code == "bad_totp"
     code = totp.code_at(enrolment.secret, totp.time_step(clock.now()))
-    ok = engine.login(prod, "xitong_admin", PASSWORD, ip="10.0.0.9", totp_code=code, **solve_captcha(prod))
+    ok = engine.login(prod, admin, PASSWORD, ip="10.0.0.9", totp_code=code, **solve_captcha(prod))
     assert ok.status == "ok"  # a wrong code is a failed attempt: the next login needs the captcha
     with pytest.raises(AuthenticationFailed):  # the same code cannot be replayed
-        engine.login(prod, "xitong_admin", PASSWORD, ip="10.0.0.9", totp_code=code)
+        engine.login(prod, admin, PASSWORD, ip="10.0.0.9", totp_code=code)
     # staff never need it
     assert engine.login(prod, "zhangwei", PASSWORD, ip="10.0.0.9").status == "ok"
 

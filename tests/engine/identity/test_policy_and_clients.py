@@ -48,10 +48,10 @@ def test_role_change_reaches_a_second_process_without_restart(ctx, database_url,
 
 
 def test_failed_role_change_leaves_policy_untouched(ictx):
-    admin = subject_of(ictx, "xitong_admin")
+    security = subject_of(ictx, "anquan_admin")
     version = engine.authorizer(ictx).policy_version
     with pytest.raises(ValidationFailed):
-        engine.assign_role(ictx, admin, "anquan_admin", "sys_admin", "*", reason="兼任")
+        engine.assign_role(ictx, security, "shenji_admin", "sys_admin", "*", reason="兼任")
     assert engine.authorizer(ictx).policy_version == version
 
 
