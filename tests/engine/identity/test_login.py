@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 import engine
 from engine.errors import AuthenticationFailed, PermissionDenied, ValidationFailed
 from engine.identity._common import PRIVILEGED_ROLES
-from engine.models import User
+from engine.models import UnknownLoginFailures, User
 from engine.security import totp
 from tests.engine.identity.conftest import (
     FAST_HASHER,
@@ -60,6 +60,33 @@ def test_unknown_user_is_bad_credentials_and_audited(ictx):
         _login(ictx, "nobody")
     assert exc.value.code == "bad_credentials"
     assert audit_actions(ictx, "anonymous")[-1] == "login.failed"
+
+
+def _answers(ctx, identifier: str) -> list[tuple[str, dict]]:
+    """What six wrong logins without captcha answer (code and details)."""
+    answers = []
+    for _ in range(6):
+        with pytest.raises(AuthenticationFailed) as refused:
+            _login(ctx, identifier, password="Wrong@2026hosp")
+        detail = {k: v for k, v in refused.value.detail.items() if k != "locked_until"}
+        answers.append((refused.value.code, detail))
+    return answers
+
+
+def test_unknown_names_get_the_same_answers_as_real_accounts(ictx, clock):
+    """Seed 003 1.x: the login must not tell an attacker which accounts exist."""
+    real = _answers(ictx, "zhangwei")
+    assert [code for code, _ in real] == ["bad_credentials"] + ["bad_captcha"] * 3 + ["locked"] * 2
+    assert _answers(ictx, "nobody") == real
+    assert _answers(ictx, " NoBody2 ") == real  # a fresh name starts its own counter too
+    with ictx.db.unit_of_work() as s:  # counters are keyed by a keyed hash, never the typed name
+        stored = s.scalars(select(UnknownLoginFailures.identifier_hash)).all()
+    assert len(stored) == 2 and not {"nobody", "nobody2"} & set(stored)
+    clock.advance(minutes=15, seconds=1)  # the lock runs out as a real account's does
+    with pytest.raises(AuthenticationFailed) as again:
+        _login(ictx, "nobody", password="Wrong@2026hosp")
+    assert again.value.code == "bad_credentials"
+    assert audit_actions(ictx, "anonymous").count("account.locked") == 2
 
 
 def test_admin_unlock_is_security_admin_only(ictx):
