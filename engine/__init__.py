@@ -3,9 +3,10 @@ from engine.audit import ChainReport
 
 # Background work: jobs, timers, SLA, messages, connectors, incidents, webhooks
 from engine.background import tick
+from engine.bootstrap import open_engine
 from engine.clock import Clock, FakeClock, SystemClock
 from engine.config import Settings
-from engine.context import EngineContext, open_engine
+from engine.context import EngineContext
 from engine.definitions import (
     DefinitionSummary,
     DeployResult,
@@ -54,7 +55,7 @@ from engine.operations.offers import task_actions
 from engine.operations.reminders import cc, list_cc, urge
 from engine.operations.sendback import send_back, withdraw
 from engine.operations.signers import SignerView, add_signer, list_signers, remove_signer
-from engine.permissions import authorize
+from engine.permissions import allowed_somewhere, authorize, require_allowed_somewhere
 from engine.sla import escalate_task, overdue_tasks
 from engine.subject import Subject
 from engine.tasks import CompleteResult, complete_task, get_task, list_tasks
@@ -155,6 +156,8 @@ __all__ += [
     "read_attachment", "remove_signer", "send_back", "timeline", "transfer_task", "unclaim_task",
     "unread_count", "urge", "withdraw",
 ]
+# Platform-wide admin objects (incident, webhook, message, designer): Casbin decides, denials audited.
+__all__ += ["allowed_somewhere", "require_allowed_somewhere"]
 
 # ---- identity, sessions, admin management, Casbin policy in the database (issue 3) ----
 from engine.identity import *  # noqa: E402,F403 - the identity package pins its own __all__

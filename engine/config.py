@@ -34,7 +34,6 @@ class Settings(BaseSettings):
     upload_max_bytes: int = 20 * 1024 * 1024
     inline_worker: bool = True
     # Approval operations and notifications (docs/OPERATIONS.md)
-    admin_roles: tuple[str, ...] = ("admin", "process_admin")
     urge_interval_minutes: int = 30
     upload_extensions: tuple[str, ...] = ("pdf", "png", "jpg", "jpeg", "docx", "xlsx", "doc", "xls")
     # channel name -> webhook URL; channels: sms, wecom, dingtalk (in-app is always on)

@@ -58,8 +58,12 @@ class EngineContext:
     extras: dict[str, Any] = field(default_factory=dict)
 
 
-def open_engine(settings: Settings | None = None, clock: Clock | None = None) -> EngineContext:
-    """Build the engine from settings: database, SpiffWorkflow runtime with the restricted sandbox."""
+def build_context(settings: Settings | None = None, clock: Clock | None = None) -> EngineContext:
+    """Build the engine from settings: database, SpiffWorkflow runtime with the restricted sandbox.
+
+    Without an authorization policy: every decision is refused until one is installed. Use
+    :func:`engine.bootstrap.open_engine`, which installs the Casbin policy.
+    """
     settings = settings or Settings()
     configure_logging()
     if not settings.database_url:

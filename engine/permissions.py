@@ -3,7 +3,8 @@
 `authorize()` raises `AccessDenied` (a `PermissionDenied`). Because the command's transaction rolls back
 on that error, the denial is written to the audit trail afterwards by `run_command()` in its own
 transaction (action `access.denied`). The role -> action check is pluggable through
-`ctx.extras["policy"]`, a callable `(subject, institution, obj, act) -> bool` (Casbin plugs in there).
+`ctx.extras["policy"]`, a callable `(subject, institution, obj, act) -> bool` (Casbin plugs in there;
+`engine.open_engine` installs it). Without it every role-based decision is refused: fail closed.
 """
 from __future__ import annotations
 
@@ -39,11 +40,13 @@ class AccessDenied(PermissionDenied):
         super().__init__(f"无权执行此操作 (not allowed: {action})", action=action,
                          task_id=task_id, instance_id=instance_id)
         self.actor = actor
+        self.audited = False  # set once `record_denial` wrote it; the API's safety net then skips it
 
 
 def default_policy(subject: Subject, institution: str, obj: str, act: str) -> bool:
-    """Without Casbin, holding a candidate role (already checked by the caller) is enough."""
-    return True
+    """No policy installed: refuse (a context built without `open_engine` must not grant anything)."""
+    log.error("no authorization policy installed; refusing", extra={"object": obj, "action": act})
+    return False
 
 
 def _policy(ctx: EngineContext) -> Policy:
@@ -51,9 +54,31 @@ def _policy(ctx: EngineContext) -> Policy:
 
 
 def is_admin(ctx: EngineContext, subject: Subject, institution: str) -> bool:
-    """Whether the subject holds an admin role in the institution (and the policy agrees)."""
-    return subject.has_any_role(institution, frozenset(ctx.settings.admin_roles)) and \
-        _policy(ctx)(subject, institution, "instance", "admin")
+    """Whether the policy lets the subject administer instances in the institution (`instance`, `admin`)."""
+    return _policy(ctx)(subject, institution, "instance", "admin")
+
+
+def allowed_somewhere(ctx: EngineContext, subject: Subject, obj: str, act: str) -> bool:
+    """Whether the policy allows `act` on `obj` in any institution where the subject holds a role.
+
+    For platform-wide objects that belong to no one institution (incidents, webhooks, message log, designer).
+    """
+    policy = _policy(ctx)
+    return any(policy(subject, institution, obj, act) for institution in subject.roles)
+
+
+def require_allowed_somewhere(ctx: EngineContext, subject: Subject, obj: str, act: str) -> None:
+    """`allowed_somewhere` or refuse: `AccessDenied` (action ``<obj>.<act>``), audited before it is raised.
+
+    Raises:
+        AccessDenied: the policy grants the subject `act` on `obj` nowhere.
+    """
+    if allowed_somewhere(ctx, subject, obj, act):
+        return
+    log.info("denied", extra={"action": f"{obj}.{act}", "actor": subject.username})
+    denied = AccessDenied(f"{obj}.{act}", subject.username, None, None)
+    record_denial(ctx, denied)
+    raise denied
 
 
 def delegation(session: Session, task: HumanTask) -> Grant | None:
@@ -124,7 +149,7 @@ def authorize(ctx: EngineContext, session: Session, subject: Subject, action: st
     """Allow or refuse one action of a subject on a task and/or instance.
 
     Args:
-        ctx: the engine context (settings.admin_roles, extras["policy"]).
+        ctx: the engine context (extras["policy"]).
         session: the command's session.
         subject: who acts.
         action: e.g. "complete", "read", "urge", "cc", "withdraw", "admin.reassign".
@@ -159,6 +184,7 @@ def record_denial(ctx: EngineContext, denied: AccessDenied) -> None:
         audit.append(session, actor=denied.actor, action="access.denied", at=ctx.clock.now(),
                      instance_id=detail.get("instance_id"), task_id=detail.get("task_id"),
                      details={"action": detail.get("action")}, lock=ctx.db.advisory_lock)
+    denied.audited = True
 
 
 def run_command(ctx: EngineContext, command: Callable[[Session], T]) -> T:

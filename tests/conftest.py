@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 
 import psycopg
@@ -14,11 +15,13 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import sessionmaker
 
-from engine import FakeClock, Settings
+from engine import FakeClock, Settings, Subject
+from engine.authz import DEFAULT_SEED_PATH, Authorizer, build_enforcer
 from engine.bpmn.runtime import BpmnRuntime
 from engine.bpmn.script_env import make_script_engine
 from engine.context import EngineContext
 from engine.db import Database, make_engine
+from engine.identity.policy import decide
 from engine.migrate import upgrade
 from engine.models import Base
 from tests.fakes import servers
@@ -65,10 +68,22 @@ def make_settings(url: str, **overrides: object) -> Settings:
     return Settings(database_url=url, forms_dir=DATA / "forms", **overrides)
 
 
+@cache
+def _seed_authorizer() -> Authorizer:
+    return Authorizer(build_enforcer(DEFAULT_SEED_PATH))
+
+
+def seed_policy_hook(subject: Subject, institution: str, obj: str, act: str) -> bool:
+    """The shipped seed policy (policies/seed_policy.csv) read from the file, for tests whose database has
+    no policy rows; without a hook the engine refuses every role-based action."""
+    return decide(_seed_authorizer(), subject, institution, obj, act)
+
+
 def _context(url: str, database: Database, clock: FakeClock) -> EngineContext:
     settings = make_settings(url)
     runtime = BpmnRuntime(lambda: make_script_engine(settings.script_timeout_seconds))
-    return EngineContext(settings=settings, db=database, runtime=runtime, clock=clock)
+    return EngineContext(settings=settings, db=database, runtime=runtime, clock=clock,
+                         extras={"policy": seed_policy_hook})
 
 
 @pytest.fixture

@@ -7,18 +7,12 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 import engine
-from api.pages.admin_base import institution_choices, is_incident_admin, may, render_admin, submit_form
+from api.pages.admin_base import institution_choices, may, render_admin, submit_form
 from api.pages.common import PageCtx, PageSubject, form_text, html_errors, lang_of, parse_int, redirect
 from engine import EngineContext, Subject
-from engine.errors import PermissionDenied
 
 router = APIRouter(prefix="/admin", include_in_schema=False)
 USER_ACTIONS = ("unlock", "reset_password", "deactivate", "activate")
-
-
-def _require_incident_admin(subject: Subject) -> None:
-    if not is_incident_admin(subject):
-        raise PermissionDenied("需要管理员权限 (admin role required)")
 
 
 def _users_page(request: Request, ctx: EngineContext, users: list[engine.UserView], *, q: str = "",
@@ -111,7 +105,7 @@ def audit(request: Request, ctx: PageCtx, subject: PageSubject) -> HTMLResponse:
 @router.get("/incidents", response_class=HTMLResponse)
 @html_errors
 def incidents(request: Request, ctx: PageCtx, subject: PageSubject) -> HTMLResponse:
-    _require_incident_admin(subject)
+    engine.require_allowed_somewhere(ctx, subject, "incident", "admin")
     return render_admin(request, "admin_incidents.html", "incidents", incidents=engine.list_incidents(ctx))
 
 
@@ -119,7 +113,7 @@ def incidents(request: Request, ctx: PageCtx, subject: PageSubject) -> HTMLRespo
 @html_errors
 async def incident_action(incident_id: str, action: str, request: Request, ctx: PageCtx,
                           subject: PageSubject) -> Response:
-    _require_incident_admin(subject)
+    engine.require_allowed_somewhere(ctx, subject, "incident", "admin")
     form = await request.form()
     reason = form_text(form, "reason")
     if action == "retry":

@@ -21,8 +21,6 @@ from engine.errors import Conflict, EngineError, ValidationFailed
 T = TypeVar("T")
 # Refusals a form page shows next to its fields (403/404 render the error page through html_errors).
 FORM_REFUSALS = (ValidationFailed, Conflict)
-# Interim (until Casbin decides `admin` on incidents): the roles that may open the incident page.
-INCIDENT_ROLES = frozenset({"process_admin", "sys_admin", "system_admin"})
 # (page key, URL, the (object, action) pairs of which one must be allowed in some institution)
 ADMIN_LINKS: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = (
     ("users", "/admin/users", (("identity", "read"), ("security", "read"))),
@@ -36,14 +34,11 @@ ADMIN_LINKS: tuple[tuple[str, str, tuple[tuple[str, str], ...]], ...] = (
 )
 
 
-def is_incident_admin(subject: Subject) -> bool:
-    return any(roles & INCIDENT_ROLES for roles in subject.roles.values())
-
-
 def admin_links(ctx: EngineContext, subject: Subject) -> list[tuple[str, str]]:
     links = [(key, href) for key, href, needs in ADMIN_LINKS
              if any(engine.permitted_institutions(ctx, subject, obj, act) for obj, act in needs)]
-    return links + ([("incidents", "/admin/incidents")] if is_incident_admin(subject) else [])
+    incidents = engine.allowed_somewhere(ctx, subject, "incident", "admin")
+    return links + ([("incidents", "/admin/incidents")] if incidents else [])
 
 
 def render_admin(request: Request, template: str, page: str, *, status_code: int = 200,

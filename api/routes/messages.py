@@ -5,7 +5,6 @@ from fastapi import APIRouter
 
 import engine
 from api.deps import Ctx, CurrentSubject
-from api.routes.admin_check import require_admin
 from api.schemas.background import MessageIn
 
 router = APIRouter(prefix="/api", tags=["messages"])
@@ -22,5 +21,5 @@ def deliver(name: str, body: MessageIn, ctx: Ctx, subject: CurrentSubject) -> en
 @router.get("/messages")
 def recent(ctx: Ctx, subject: CurrentSubject, status: str | None = None, name: str | None = None,
            limit: int = 100) -> list[dict]:
-    require_admin(subject)
+    engine.require_allowed_somewhere(ctx, subject, "message", "read")
     return engine.list_messages(ctx, status=status, name=name, limit=min(limit, 500))

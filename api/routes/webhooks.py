@@ -5,7 +5,6 @@ from fastapi import APIRouter, Response
 
 import engine
 from api.deps import Ctx, CurrentSubject
-from api.routes.admin_check import require_admin
 from api.schemas.background import WebhookIn, WebhookOut
 
 router = APIRouter(prefix="/api/webhooks", tags=["webhooks"])
@@ -14,7 +13,7 @@ router = APIRouter(prefix="/api/webhooks", tags=["webhooks"])
 @router.post("", response_model=WebhookOut, status_code=201)
 def create(body: WebhookIn, ctx: Ctx, subject: CurrentSubject) -> WebhookOut:
     """The response carries the signing secret; it is not shown again."""
-    require_admin(subject)
+    engine.require_allowed_somewhere(ctx, subject, "webhook", "admin")
     view = engine.create_webhook(ctx, body.url, body.events, actor=subject.username, secret=body.secret,
                                  description=body.description)
     return WebhookOut.model_validate(view, from_attributes=True)
@@ -22,12 +21,12 @@ def create(body: WebhookIn, ctx: Ctx, subject: CurrentSubject) -> WebhookOut:
 
 @router.get("", response_model=list[WebhookOut])
 def list_(ctx: Ctx, subject: CurrentSubject) -> list[WebhookOut]:
-    require_admin(subject)
+    engine.require_allowed_somewhere(ctx, subject, "webhook", "admin")
     return [WebhookOut.model_validate(v, from_attributes=True) for v in engine.list_webhooks(ctx)]
 
 
 @router.delete("/{webhook_id}", status_code=204)
 def delete(webhook_id: str, ctx: Ctx, subject: CurrentSubject) -> Response:
-    require_admin(subject)
+    engine.require_allowed_somewhere(ctx, subject, "webhook", "admin")
     engine.delete_webhook(ctx, webhook_id, actor=subject.username)
     return Response(status_code=204)

@@ -11,10 +11,10 @@ from engine import audit
 from engine.connectors import connector_names
 from engine.context import EngineContext
 from engine.errors import PermissionDenied
+from engine.permissions import allowed_somewhere
 from engine.subject import Subject
 
 log = logging.getLogger("engine.designer")
-DESIGNER_ROLES = frozenset({"process_admin", "sys_admin"})
 
 
 @dataclass(frozen=True)
@@ -94,18 +94,19 @@ def list_connectors(_ctx: EngineContext) -> list[ConnectorInfo]:
     return out
 
 
-def is_designer(subject: Subject) -> bool:
-    """True when the subject holds process_admin or sys_admin in any institution."""
-    return any(roles & DESIGNER_ROLES for roles in subject.roles.values())
+def is_designer(ctx: EngineContext, subject: Subject) -> bool:
+    """Whether the policy allows `admin` on `designer` in some institution (seed: process_admin)."""
+    return allowed_somewhere(ctx, subject, "designer", "admin")
 
 
 def require_designer(ctx: EngineContext, subject: Subject, resource: str) -> Subject:
     """Let process administrators through; record every refusal in the audit trail.
 
     Raises:
-        PermissionDenied: the subject holds neither process_admin nor sys_admin anywhere.
+        PermissionDenied: the policy grants the subject `designer` `admin` nowhere (audited as
+            ``designer.denied``).
     """
-    if is_designer(subject):
+    if is_designer(ctx, subject):
         return subject
 
     def command(session: Any) -> None:
@@ -121,4 +122,6 @@ def require_designer(ctx: EngineContext, subject: Subject, resource: str) -> Sub
 
     ctx.db.run(command)
     log.warning("designer access denied", extra={"actor": subject.username})
-    raise PermissionDenied("需要流程管理员角色 (designer requires process_admin)", resource=resource)
+    denied = PermissionDenied("需要流程管理员角色 (designer requires process_admin)", resource=resource)
+    denied.audited = True  # type: ignore[attr-defined]  # designer.denied above; no second record
+    raise denied

@@ -16,10 +16,12 @@ from engine.context import EngineContext
 from engine.errors import FieldError, ValidationFailed
 from engine.security.fields import BlindIndex, FieldCipher
 
-#: Roles that need a verified TOTP second factor before they apply to a session.
-PRIVILEGED_ROLES = frozenset({"sys_admin", "security_admin", "audit_admin"})
 #: Three-officer separation (三员分立): one person never holds two of these.
-EXCLUSIVE_ADMIN_ROLES = PRIVILEGED_ROLES
+EXCLUSIVE_ADMIN_ROLES = frozenset({"sys_admin", "security_admin", "audit_admin"})
+#: Administrator roles (the checklist's 系统管理员、配置管理员、审计管理员, plus the security admin):
+#: they need a verified TOTP second factor before they apply to a session, and only a holder of
+#: ``admin_role:admin`` (seed: security_admin) may grant or revoke them.
+PRIVILEGED_ROLES = EXCLUSIVE_ADMIN_ROLES | {"process_admin"}
 MAX_REASON = 1000
 
 

@@ -1,7 +1,10 @@
 """Role assignments per institution, written as Casbin ``g`` rows in the command's transaction.
 
 Rules on top of Casbin: roles must exist (policies/roles.csv), nobody assigns roles to
-themselves, and one person never holds two of sys_admin / security_admin / audit_admin (三员分立).
+themselves, one person never holds two of sys_admin / security_admin / audit_admin (三员分立), and
+the administrator roles (`PRIVILEGED_ROLES`) are granted and revoked only with ``admin_role:admin``
+(seed: security_admin) instead of ``identity:admin`` — the system admin, who creates accounts and may
+choose their first password, cannot make one of them an administrator or auditor.
 """
 
 from __future__ import annotations
@@ -15,13 +18,14 @@ from sqlalchemy.orm import Session
 from engine.authz import WILDCARD
 from engine.context import EngineContext
 from engine.errors import FieldError, NotFound, ValidationFailed
-from engine.identity._common import EXCLUSIVE_ADMIN_ROLES, record, require_reason
+from engine.identity._common import EXCLUSIVE_ADMIN_ROLES, PRIVILEGED_ROLES, record, require_reason
 from engine.identity.policy import (
     add_rules,
     authorizer,
     bump_version,
     decide,
     list_rules,
+    loaded_authorizer,
     remove_rules,
     require,
 )
@@ -46,10 +50,15 @@ def _held_roles(session: Session, username: str) -> set[str]:
     return set(rows)
 
 
+def granting_object(role: str) -> str:
+    """The Casbin object whose ``admin`` right grants or revokes ``role``."""
+    return "admin_role" if role in PRIVILEGED_ROLES else "identity"
+
+
 def check_assignment(
     ctx: EngineContext,
     session: Session,
-    actor: str,
+    actor: Subject,
     username: str,
     role: str,
     domain: str,
@@ -57,11 +66,18 @@ def check_assignment(
     pending: Iterable[str] = (),
     pointer: str = "/role",
 ) -> list[FieldError]:
-    """Why an assignment is not allowed (empty list = fine)."""
+    """Why an assignment is not allowed (empty list = fine); runs inside the caller's transaction.
+
+    A privileged role the actor may not grant is reported with validator ``permission`` (the CSV
+    import audits it as ``access.denied``; :func:`assign_role` refuses it before, with the audit).
+    """
     errors = []
     if role not in known_roles(ctx):
         errors.append(FieldError(pointer, f"未知角色：{role}", "enum"))
-    if username == actor:
+    elif role in PRIVILEGED_ROLES and not decide(loaded_authorizer(ctx), actor, domain, "admin_role", "admin"):
+        errors.append(FieldError(
+            pointer, f"三员分立：只有安全管理员可以分配管理员角色 {role}。", "permission"))
+    if username == actor.username:
         errors.append(FieldError(pointer, "不能给自己分配或撤销角色。", "self_assignment"))
     if domain != WILDCARD and session.get(Institution, domain) is None:
         errors.append(FieldError("/institution", f"机构不存在：{domain}", "exists"))
@@ -95,15 +111,16 @@ def assign_role(
         False when the assignment already existed.
 
     Raises:
-        PermissionDenied: Not a system admin for that institution (audited).
+        PermissionDenied: Not a system admin for that institution, or, for a privileged role, not a
+            security admin (``admin_role:admin``); audited.
         ValidationFailed: Unknown role/institution, self-assignment, or 三员分立 violation.
     """
     reason = require_reason(reason)
-    require(ctx, subject, institution, "identity", "admin", command="assign_role", role=role)
+    require(ctx, subject, institution, granting_object(role), "admin", command="assign_role", role=role)
 
     def change(session: Session) -> bool:
         _user(session, username)
-        errors = check_assignment(ctx, session, subject.username, username, role, institution)
+        errors = check_assignment(ctx, session, subject, username, role, institution)
         if errors:
             raise ValidationFailed("角色分配不允许。", errors)
         return add_rules(session, "g", [[username, role, institution]])
@@ -114,9 +131,10 @@ def assign_role(
 def revoke_role(
     ctx: EngineContext, subject: Subject, username: str, role: str, institution: str, *, reason: str
 ) -> bool:
-    """Remove one assignment (``identity:admin`` in the institution). Returns False if absent."""
+    """Remove one assignment (``identity:admin`` in the institution; ``admin_role:admin`` for a privileged
+    role). Returns False if absent."""
     reason = require_reason(reason)
-    require(ctx, subject, institution, "identity", "admin", command="revoke_role", role=role)
+    require(ctx, subject, institution, granting_object(role), "admin", command="revoke_role", role=role)
     if username == subject.username:
         raise ValidationFailed(
             "角色分配不允许。", [FieldError("/role", "不能给自己分配或撤销角色。", "self_assignment")]

@@ -18,7 +18,7 @@ from engine.authz import WILDCARD
 from engine.config import Settings
 from engine.context import EngineContext
 from engine.errors import FieldError, ValidationFailed
-from engine.identity._common import EXCLUSIVE_ADMIN_ROLES, now, record, require_reason
+from engine.identity._common import PRIVILEGED_ROLES, now, record, require_reason
 from engine.identity.policy import require
 from engine.models import SecuritySetting
 from engine.security.lockout import LockoutPolicy
@@ -70,7 +70,7 @@ def _view(settings: Settings) -> dict[str, Any]:
         **{name: getattr(settings, name) for name in LIMITS},
         "password_min_classes": 3,
         "api_signature_max_age_seconds": settings.api_signature_max_age_seconds,
-        "totp_required_roles": sorted(EXCLUSIVE_ADMIN_ROLES),
+        "totp_required_roles": sorted(PRIVILEGED_ROLES),
         "sso_enabled": bool(settings.sso_secret),
     }
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from engine.context import EngineContext
 from engine.errors import AuthenticationFailed
+from engine.identity import login_failures
 from engine.identity._common import (
     PRIVILEGED_ROLES,
     aware,
@@ -185,6 +186,35 @@ def open_session(
     return token, row
 
 
+def _refuse_unknown(
+    ctx: EngineContext, session: Session, identifier: str, password: str, ip: str,
+    captcha: tuple[str | None, str | None],
+) -> LoginRefused:
+    """An identifier with no account gets the answers a real account with a wrong password would get:
+    captcha after the first failure, ``bad_captcha``, lockout — at the same cost (a dummy hash check)."""
+    at, policy, key = now(ctx), lockout_policy(ctx, session), login_failures.identifier_key(ctx, identifier)
+    stored = login_failures.load(session, key)
+    decision = lockout.assess(stored, at, policy)
+    details = {"identifier": identifier.strip()[:64], "ip": ip}
+    if decision.locked:
+        record(ctx, session, actor="anonymous", action="login.refused", reason="locked", details=details)
+        return LoginRefused("locked", locked_until=decision.locked_until.isoformat())
+    if decision.captcha_required and not passes_captcha(ctx, session, *captcha):
+        code = "bad_captcha"
+    else:
+        verify_password(_dummy_hash(ctx), password, hasher=hasher(ctx))  # same cost as a real check
+        code = "bad_credentials"
+    state, decision = lockout.record_failure(stored, at, policy)
+    login_failures.store(session, key, state, at, policy)
+    record(ctx, session, actor="anonymous", action="login.failed", reason="unknown_user",
+           details={**details, "code": code, "failures": state.failures})
+    if decision.locked:
+        record(ctx, session, actor="anonymous", action="account.locked", reason="连续登录失败",
+               details={**details, "locked_until": decision.locked_until.isoformat()})
+        return LoginRefused("locked", locked_until=decision.locked_until.isoformat())
+    return LoginRefused(code, captcha_required=decision.captcha_required, attempts_left=decision.attempts_left)
+
+
 def _login_tx(
     ctx: EngineContext, session: Session, identifier: str, password: str, ip: str, totp_code: str | None,
     captcha: tuple[str | None, str | None],
@@ -192,16 +222,7 @@ def _login_tx(
     at = now(ctx)
     user = find_user(session, identifier, for_update=True)
     if user is None:
-        verify_password(_dummy_hash(ctx), password, hasher=hasher(ctx))  # same cost as a real check
-        record(
-            ctx,
-            session,
-            actor="anonymous",
-            action="login.failed",
-            reason="unknown_user",
-            details={"identifier": identifier.strip()[:64], "ip": ip},
-        )
-        return LoginRefused("bad_credentials", captcha_required=True)
+        return _refuse_unknown(ctx, session, identifier, password, ip, captcha)
     decision = lockout.assess(
         lockout.LoginFailures(user.failures, aware(user.last_failure_at)), at, lockout_policy(ctx, session)
     )

@@ -110,7 +110,7 @@ def _row_errors(
         errors += check_assignment(
             ctx,
             session,
-            subject.username,
+            subject,
             row.get("username", ""),
             role,
             inst or "*",

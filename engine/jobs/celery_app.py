@@ -43,7 +43,7 @@ def engine_context() -> Any:
     global _ctx
     with _ctx_lock:
         if _ctx is None:
-            from engine.context import open_engine
+            from engine.bootstrap import open_engine
 
             load_handlers()
             _ctx = open_engine(_settings)

@@ -12,6 +12,7 @@ from engine.models.identity import (
     LoginCaptcha,
     PolicyVersion,
     SecuritySetting,
+    UnknownLoginFailures,
     UsedNonce,
     User,
     UserSession,
@@ -32,7 +33,7 @@ __all__ = [
     "MessageRecord", "MessageWait", "Notification", "SignPlan", "Signer", "TaskCandidate", "TaskSla",
     "WebhookSubscription",
     "ApiClientRecord", "CasbinRule", "Department", "Institution", "LoginCaptcha", "PolicyVersion", "SecuritySetting",
-    "UsedNonce",
+    "UnknownLoginFailures", "UsedNonce",
     "User", "UserSession",
     "FormDraft", "ProcessDraft",
 ]

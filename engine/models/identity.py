@@ -159,6 +159,20 @@ class LoginCaptcha(Base):
     expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
+class UnknownLoginFailures(Base):
+    """Failed logins for an identifier that names no account, keyed by its blind index (never the text).
+
+    Lets a wrong name meet the same captcha and lockout as a wrong password, so the answers do not tell
+    which accounts exist. Rows whose failures no longer count are deleted on the way.
+    """
+
+    __tablename__ = "unknown_login_failures"
+
+    identifier_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    last_failure_at: Mapped[datetime] = mapped_column(index=True)
+
+
 class UsedNonce(Base):
     """Anti-replay store on the database (used when no Redis is configured)."""
 

@@ -6,6 +6,7 @@ import dataclasses
 from engine import run_due_jobs
 from tests.api.conftest import as_user
 from tests.background.conftest import DATA
+from tests.conftest import sql
 
 
 def _deploy(client, name):
@@ -35,6 +36,8 @@ def test_incidents_need_admin_and_can_be_skipped(client, clock):
     assert started.status_code == 201
     run_due_jobs(ctx, "w")
     assert client.get("/api/incidents", headers=as_user("alice")).status_code == 403
+    denied = sql(ctx, "SELECT details FROM audit_log WHERE actor = 'alice' AND action = 'access.denied'")
+    assert len(denied) == 1 and "incident.admin" in str(denied[0][0])  # decided by Casbin, audited once
     [incident] = client.get("/api/incidents", headers=as_user("admin")).json()
     assert incident["connector"] == "payment.refund" and incident["attempts"] == 1
     assert client.post(f"/api/incidents/{incident['id']}/skip", json={"reason": ""},
@@ -58,3 +61,6 @@ def test_webhook_subscription_crud(client):
     assert client.get("/api/webhooks", headers=as_user("admin")).json()[0]["active"] is False
     assert client.post("/api/webhooks", json={"url": "ftp://x", "events": ["a"]},
                        headers=as_user("admin")).status_code == 422
+    for path in ("/api/webhooks", "/api/messages"):  # staff: no webhook/message rule in the policy
+        assert client.get(path, headers=as_user("alice")).status_code == 403
+    assert client.get("/api/messages", headers=as_user("admin")).status_code == 200

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from tests.api.conftest import as_user
-from tests.conftest import DATA
+from tests.conftest import DATA, sql
 
 
 def _deploy(client):
@@ -61,6 +61,9 @@ def test_an_instance_is_shown_only_to_those_who_may_read_it(client):
     assert client.get(path, headers=as_user("admin")).status_code == 200
     outsider = client.get(path, headers=as_user("bob"))  # staff of another institution
     assert outsider.status_code == 403 and outsider.json()["code"] == "permission_denied", outsider.text
+    # audited once, where the engine decided (not again by the API's safety net)
+    denied = sql(client.app.state.ctx, "SELECT details FROM audit_log WHERE actor = 'bob' AND action = 'access.denied'")
+    assert len(denied) == 1, denied
 
 
 def test_invalid_bpmn_returns_diagnostics_not_a_trace(client):

@@ -25,6 +25,7 @@ from engine import (
     complete_task,
     deploy_directory,
     open_engine,
+    seed_policy,
     start_instance,
 )
 from engine.config import PROJECT_ROOT
@@ -89,6 +90,7 @@ def build(folder: Path) -> tuple[FastAPI, EngineContext]:
     upgrade(url)
     clock = FakeClock()
     ctx = open_engine(Settings(database_url=url, var_dir=folder), clock=clock)
+    seed_policy(ctx)  # the engine refuses role-based actions without the policy rules
     seed(ctx, clock)
     app = create_app(ctx, authenticate=HeaderAuthenticator(USERS))
 

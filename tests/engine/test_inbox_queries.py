@@ -120,7 +120,7 @@ def real(ctx) -> EngineContext:
     """The shipped processes need the shipped forms folder."""
     settings = Settings(database_url=ctx.settings.database_url, forms_dir=PROJECT_ROOT / "forms")
     real_ctx = EngineContext(settings=settings,
-                             db=ctx.db, runtime=ctx.runtime, clock=ctx.clock)
+                             db=ctx.db, runtime=ctx.runtime, clock=ctx.clock, extras=dict(ctx.extras))
     deploy_directory(real_ctx, PROJECT_ROOT / "processes" / "approvals", actor="admin")
     return real_ctx
 

@@ -27,7 +27,8 @@ OPERATIONS = {
 }
 
 # Staff and admin pages: what a user may do on a task, which institutions an admin may manage.
-PAGES = {"task_actions", "permitted_institutions", "INSTITUTION_KINDS", "USER_IMPORT_COLUMNS", "known_roles"}
+PAGES = {"task_actions", "permitted_institutions", "INSTITUTION_KINDS", "USER_IMPORT_COLUMNS", "known_roles",
+         "allowed_somewhere", "require_allowed_somewhere"}
 
 
 def test_public_names_are_pinned():

@@ -37,7 +37,7 @@ class HeaderAuthenticator:
 @pytest.fixture
 def real_ctx(ctx) -> EngineContext:
     settings = Settings(database_url=ctx.settings.database_url, forms_dir=PROJECT_ROOT / "forms")
-    real = EngineContext(settings=settings, db=ctx.db, runtime=ctx.runtime, clock=ctx.clock)
+    real = EngineContext(settings=settings, db=ctx.db, runtime=ctx.runtime, clock=ctx.clock, extras=dict(ctx.extras))
     deploy_directory(real, PROJECT_ROOT / "processes" / "approvals", actor="admin")
     return real
 

@@ -19,7 +19,7 @@ SCENARIOS = all_scenarios()
 def real(ctx, systems) -> EngineContext:
     settings = Settings(database_url=ctx.settings.database_url, forms_dir=ROOT / "forms", inline_worker=False,
                         connector_urls={name: s.url for name, s in systems.items()}, connector_max_attempts=1)
-    return EngineContext(settings=settings, db=ctx.db, runtime=ctx.runtime, clock=ctx.clock)
+    return EngineContext(settings=settings, db=ctx.db, runtime=ctx.runtime, clock=ctx.clock, extras=dict(ctx.extras))
 
 
 @pytest.mark.parametrize(("sid", "process", "folder", "scenario"),

@@ -7,7 +7,8 @@ from sqlalchemy import func, select
 
 import engine
 from engine.errors import Conflict, PermissionDenied, ValidationFailed
-from engine.models import User
+from engine.identity._common import PRIVILEGED_ROLES
+from engine.models import AuditRecord, User
 from tests.engine.identity.conftest import audit_actions, subject_of
 
 
@@ -67,11 +68,12 @@ def test_separation_of_duties(ictx):
 
 def test_role_rules_self_assignment_and_three_officer_exclusivity(ictx):
     admin = subject_of(ictx, "xitong_admin")
+    security = subject_of(ictx, "anquan_admin")
     with pytest.raises(ValidationFailed) as own:
-        engine.assign_role(ictx, admin, "xitong_admin", "audit_admin", "*", reason="自授权")
+        engine.assign_role(ictx, security, "anquan_admin", "audit_admin", "*", reason="自授权")
     assert "self_assignment" in {e.validator for e in own.value.errors}
     with pytest.raises(ValidationFailed) as both:
-        engine.assign_role(ictx, admin, "anquan_admin", "audit_admin", "*", reason="兼任")
+        engine.assign_role(ictx, security, "xitong_admin", "audit_admin", "*", reason="兼任")
     assert "separation_of_duties" in {e.validator for e in both.value.errors}
     with pytest.raises(ValidationFailed):
         engine.assign_role(ictx, admin, "zhangwei", "no_such_role", "rmyy_main", reason="错误")
@@ -80,6 +82,46 @@ def test_role_rules_self_assignment_and_three_officer_exclusivity(ictx):
     assert "expert" in subject_of(ictx, "zhangwei").roles["zyy"]
     assert engine.revoke_role(ictx, admin, "zhangwei", "expert", "zyy", reason="结束") is True
     assert "zyy" not in subject_of(ictx, "zhangwei").roles
+
+
+def _denied_details(ctx, actor: str) -> list[dict]:
+    with ctx.db.unit_of_work() as s:
+        rows = s.scalars(select(AuditRecord).where(AuditRecord.actor == actor, AuditRecord.action == "access.denied")
+                         .order_by(AuditRecord.seq)).all()
+        return [dict(r.details) for r in rows]
+
+
+@pytest.mark.parametrize("role", sorted(PRIVILEGED_ROLES))
+def test_sys_admin_cannot_grant_or_revoke_a_privileged_role(ictx, role):
+    """The bypass: an account created with a password the system admin chose, then made an administrator."""
+    admin = subject_of(ictx, "xitong_admin")
+    engine.create_user(ictx, admin, username="accomplice", employee_no="E3901", display_name="同谋",
+                       institution_code="rmyy_main", initial_password="Known#Pass2026", reason="新入职")
+    with pytest.raises(PermissionDenied):
+        engine.assign_role(ictx, admin, "accomplice", role, "*", reason="授权")
+    with pytest.raises(PermissionDenied):
+        engine.revoke_role(ictx, admin, "liucheng_admin", "process_admin", "*", reason="撤销")
+    refused = _denied_details(ictx, "xitong_admin")
+    assert [(d["object"], d["command"], d["role"]) for d in refused] == [
+        ("admin_role", "assign_role", role), ("admin_role", "revoke_role", "process_admin")]
+    assert engine.list_users(ictx, admin, q="accomplice")[0].roles == {}
+    # the CSV import is no way round it either (all rows refused, audited)
+    csv = f"username,employee_no,display_name,institution,roles\nmallory,E3902,某人,zyy,{role}\n".encode()
+    with pytest.raises(ValidationFailed) as exc:
+        engine.import_users_csv(ictx, admin, csv, reason="批量")
+    assert "permission" in {e.validator for e in exc.value.errors}
+    assert len(_denied_details(ictx, "xitong_admin")) == 3
+
+
+def test_security_admin_grants_and_revokes_privileged_roles_but_not_ordinary_ones(ictx):
+    security = subject_of(ictx, "anquan_admin")
+    assert engine.assign_role(ictx, security, "zhangwei", "process_admin", "zyy", reason="兼任流程管理员") is True
+    assert engine.list_users(ictx, security, q="zhangwei")[0].roles["zyy"] == ["process_admin"]
+    assert engine.revoke_role(ictx, security, "zhangwei", "process_admin", "zyy", reason="卸任") is True
+    assert {"role.assigned", "role.revoked"} <= set(audit_actions(ictx, "anquan_admin"))
+    with pytest.raises(PermissionDenied):  # ordinary roles stay the system admin's (identity:admin)
+        engine.assign_role(ictx, security, "zhangwei", "expert", "zyy", reason="会诊")
+    assert _denied_details(ictx, "anquan_admin")[-1]["object"] == "identity"
 
 
 def test_institution_scoped_admin_cannot_act_in_another_domain(ictx):
@@ -94,7 +136,7 @@ def test_institution_scoped_admin_cannot_act_in_another_domain(ictx):
         initial_password="Zyy#Admin20260",
         reason="分院管理员",
     )
-    engine.assign_role(ictx, admin, "zyy_admin", "sys_admin", "zyy", reason="分院管理员")
+    engine.assign_role(ictx, subject_of(ictx, "anquan_admin"), "zyy_admin", "sys_admin", "zyy", reason="分院管理员")
     local = engine.login(ictx, "zyy_admin", "Zyy#Admin20260", ip="10.0.0.3")
     info = engine.resolve_session(ictx, local.session_token)
     engine.change_password(

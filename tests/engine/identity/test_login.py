@@ -9,7 +9,8 @@ from sqlalchemy import select, update
 
 import engine
 from engine.errors import AuthenticationFailed, PermissionDenied, ValidationFailed
-from engine.models import User
+from engine.identity._common import PRIVILEGED_ROLES
+from engine.models import UnknownLoginFailures, User
 from engine.security import totp
 from tests.engine.identity.conftest import (
     FAST_HASHER,
@@ -59,6 +60,33 @@ def test_unknown_user_is_bad_credentials_and_audited(ictx):
         _login(ictx, "nobody")
     assert exc.value.code == "bad_credentials"
     assert audit_actions(ictx, "anonymous")[-1] == "login.failed"
+
+
+def _answers(ctx, identifier: str) -> list[tuple[str, dict]]:
+    """What six wrong logins without captcha answer (code and details)."""
+    answers = []
+    for _ in range(6):
+        with pytest.raises(AuthenticationFailed) as refused:
+            _login(ctx, identifier, password="Wrong@2026hosp")
+        detail = {k: v for k, v in refused.value.detail.items() if k != "locked_until"}
+        answers.append((refused.value.code, detail))
+    return answers
+
+
+def test_unknown_names_get_the_same_answers_as_real_accounts(ictx, clock):
+    """Seed 003 1.x: the login must not tell an attacker which accounts exist."""
+    real = _answers(ictx, "zhangwei")
+    assert [code for code, _ in real] == ["bad_credentials"] + ["bad_captcha"] * 3 + ["locked"] * 2
+    assert _answers(ictx, "nobody") == real
+    assert _answers(ictx, " NoBody2 ") == real  # a fresh name starts its own counter too
+    with ictx.db.unit_of_work() as s:  # counters are keyed by a keyed hash, never the typed name
+        stored = s.scalars(select(UnknownLoginFailures.identifier_hash)).all()
+    assert len(stored) == 2 and not {"nobody", "nobody2"} & set(stored)
+    clock.advance(minutes=15, seconds=1)  # the lock runs out as a real account's does
+    with pytest.raises(AuthenticationFailed) as again:
+        _login(ictx, "nobody", password="Wrong@2026hosp")
+    assert again.value.code == "bad_credentials"
+    assert audit_actions(ictx, "anonymous").count("account.locked") == 2
 
 
 def test_admin_unlock_is_security_admin_only(ictx):
@@ -177,12 +205,22 @@ def test_inactive_account_refused_only_after_correct_password(ictx):
     assert right.value.code == "inactive"
 
 
-def test_totp_required_for_admin_roles_outside_development(ictx, clock):
+# Every privileged role (engine.identity._common.PRIVILEGED_ROLES) by its demo holder.
+ADMINS = [("xitong_admin", "sys_admin"), ("anquan_admin", "security_admin"), ("shenji_admin", "audit_admin"),
+          ("liucheng_admin", "process_admin")]
+
+
+def test_every_privileged_role_is_covered_by_the_totp_test():
+    assert {role for _, role in ADMINS} == PRIVILEGED_ROLES
+
+
+@pytest.mark.parametrize(("admin", "role"), ADMINS)
+def test_totp_required_for_admin_roles_outside_development(ictx, clock, admin, role):
     prod = with_settings(ictx, environment="production")
-    first = engine.login(prod, "xitong_admin", PASSWORD, ip="10.0.0.9")
+    first = engine.login(prod, admin, PASSWORD, ip="10.0.0.9")
     assert first.status == "totp_enrollment_required"
     info = engine.resolve_session(prod, first.session_token)
-    assert "sys_admin" not in info.subject.roles.get("*", ())  # withheld until the second factor
+    assert role not in info.subject.roles.get("*", ())  # withheld until the second factor
     enrolment = engine.enroll_totp(prod, info.subject)
     with pytest.raises(AuthenticationFailed):
         engine.confirm_totp(prod, info.subject, "000000", session_token=first.session_token)
@@ -192,18 +230,18 @@ def test_totp_required_for_admin_roles_outside_development(ictx, clock):
         totp.code_at(enrolment.secret, totp.time_step(clock.now())),
         session_token=first.session_token,
     )
-    assert "sys_admin" in engine.resolve_session(prod, first.session_token).subject.roles["*"]
+    assert role in engine.resolve_session(prod, first.session_token).subject.roles["*"]
 
     clock.advance(seconds=31)
-    assert engine.login(prod, "xitong_admin", PASSWORD, ip="10.0.0.9").status == "totp_required"
+    assert engine.login(prod, admin, PASSWORD, ip="10.0.0.9").status == "totp_required"
     with pytest.raises(AuthenticationFailed) as bad:
-        engine.login(prod, "xitong_admin", PASSWORD, ip="10.0.0.9", totp_code="123456")
+        engine.login(prod, admin, PASSWORD, ip="10.0.0.9", totp_code="123456")
     assert bad.value.code == "bad_totp"
     code = totp.code_at(enrolment.secret, totp.time_step(clock.now()))
-    ok = engine.login(prod, "xitong_admin", PASSWORD, ip="10.0.0.9", totp_code=code, **solve_captcha(prod))
+    ok = engine.login(prod, admin, PASSWORD, ip="10.0.0.9", totp_code=code, **solve_captcha(prod))
     assert ok.status == "ok"  # a wrong code is a failed attempt: the next login needs the captcha
     with pytest.raises(AuthenticationFailed):  # the same code cannot be replayed
-        engine.login(prod, "xitong_admin", PASSWORD, ip="10.0.0.9", totp_code=code)
+        engine.login(prod, admin, PASSWORD, ip="10.0.0.9", totp_code=code)
     # staff never need it
     assert engine.login(prod, "zhangwei", PASSWORD, ip="10.0.0.9").status == "ok"
 

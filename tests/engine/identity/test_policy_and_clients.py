@@ -11,11 +11,14 @@ from sqlalchemy import select
 import engine
 from engine.db import Database, make_engine
 from engine.errors import AuthenticationFailed, ValidationFailed
-from engine.models import CasbinRule
+from engine.identity._common import field_cipher
+from engine.identity.clients import SECRET_CONTEXT
+from engine.models import ApiClientRecord, CasbinRule
+from engine.security.fields import FieldCryptoError
 from engine.security.nonces import RedisNonceStore
 from engine.security.signing import sign_request
 from engine.security.tokens import issue_handoff_token
-from tests.conftest import _context
+from tests.conftest import _context, sql
 from tests.engine.identity.conftest import audit_actions, prepare, subject_of
 
 
@@ -48,10 +51,10 @@ def test_role_change_reaches_a_second_process_without_restart(ctx, database_url,
 
 
 def test_failed_role_change_leaves_policy_untouched(ictx):
-    admin = subject_of(ictx, "xitong_admin")
+    security = subject_of(ictx, "anquan_admin")
     version = engine.authorizer(ictx).policy_version
     with pytest.raises(ValidationFailed):
-        engine.assign_role(ictx, admin, "anquan_admin", "sys_admin", "*", reason="兼任")
+        engine.assign_role(ictx, security, "shenji_admin", "sys_admin", "*", reason="兼任")
     assert engine.authorizer(ictx).policy_version == version
 
 
@@ -194,3 +197,24 @@ def test_sso_disabled_without_secret(ictx):
     with pytest.raises(AuthenticationFailed) as exc:
         engine.sso_login(ictx, "a.b", ip="10.0.0.5")
     assert exc.value.detail["reason"] == "sso_disabled"
+
+
+def _stored_text(ictx, table: str) -> str:
+    """Every column of every row of a table, as the database holds it."""
+    return repr(sql(ictx, f"SELECT * FROM {table}"))  # noqa: S608 - fixed table names from this module
+
+
+def test_api_client_secret_is_never_stored_in_plain_text(ictx):
+    security, created = _client(ictx)
+    rotated = engine.rotate_api_client_secret(ictx, security, "his-01", reason="定期轮换")
+    for secret in (created.secret, rotated.secret):
+        for table in ("api_clients", "audit_log"):
+            assert secret not in _stored_text(ictx, table), table
+    with ictx.db.unit_of_work() as s:
+        row = s.get(ApiClientRecord, "his-01")
+        stored = row.secret_enc
+    assert rotated.secret not in stored and created.secret not in stored
+    # ciphertext bound to its column: it decrypts only with the deployment key and this context
+    assert field_cipher(ictx).decrypt(stored, context=SECRET_CONTEXT) == rotated.secret
+    with pytest.raises(FieldCryptoError):
+        field_cipher(ictx).decrypt(stored, context="users.phone")

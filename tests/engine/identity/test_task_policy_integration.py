@@ -11,7 +11,7 @@ import pytest
 import engine
 from engine.config import PROJECT_ROOT
 from engine.errors import PermissionDenied
-from tests.engine.identity.conftest import subject_of
+from tests.engine.identity.conftest import audit_actions, subject_of
 
 GUEST_MEAL = {"applicant_name": "何霞", "department": "科教科", "meal_date": "2026-01-06", "meal_type": "lunch",
               "guest_count": 4, "standard_per_person": 150, "amount": 1500, "reason": "专家评审",
@@ -42,8 +42,10 @@ def test_wrong_role_and_wrong_institution_are_refused(meal):
     ctx, view = meal
     task_id = view.open_tasks[0].id
     for username in ("sunyan", "tangwen"):  # finance in the same hospital; dept head of another hospital
-        with pytest.raises(PermissionDenied):
+        with pytest.raises(PermissionDenied) as refused:
             engine.complete_task(ctx, task_id, subject_of(ctx, username), outcome="approve")
+        assert refused.value.audited  # the API's safety net must not audit it a second time
+        assert audit_actions(ctx, username).count("access.denied") == 1
 
 
 def test_transfer_to_another_eligible_head_uses_casbin_roles(meal):

@@ -8,7 +8,8 @@ ROLES = {
     "records_clerk", "records_head", "medical_affairs", "finance", "cashier", "referral_office",
     "admission_center", "anesthetist", "community_doctor", "expert",
 }
-OBJECTS = {"task", "instance", "audit", "admin", "designer", "identity", "security", "pii"}
+OBJECTS = {"task", "instance", "audit", "admin", "designer", "identity", "security", "pii", "admin_role",
+           "incident", "webhook", "message"}
 ACTIONS = {"read", "claim", "complete", "transfer", "delegate", "add_signer", "send_back", "withdraw", "urge",
            "cc", "admin", "start"}
 
