@@ -1,4 +1,5 @@
-"""Operations inside a called process (callActivity into a second process of the same bundle).
+"""Operations inside a called process (callActivity into a second process of the same bundle), and the
+same tests on an embedded subProcess with the same step ids (embedded_review.bpmn).
 
 Send-back semantics across the call boundary: from a step inside the called process, targets inside it
 and targets before the call activity both work; once the call activity has finished, its inner steps are
@@ -41,23 +42,31 @@ from tests.engine.operations.helpers import (
 
 E1 = EXPERTS["e1"]
 KEYS.setdefault("callactivity", "withcall")
+KEYS.setdefault("embedded_review", "withembedded")
 
 
-def _start(ctx):
-    return start(ctx, "callactivity")
+@pytest.fixture(params=["callactivity", "embedded_review"])
+def variant(request):
+    return request.param
+
+
+@pytest.fixture
+def begin(variant):
+    """Start an instance of the variant and submit the application: the review's first step is open."""
+    return lambda ctx: start(ctx, variant)
 
 
 def test_bundle_deploys_the_calling_process_with_the_called_steps(ctx):
     result = deploy(ctx, read_bundle("callactivity.bpmn"), actor="admin")
     assert result.process_key == "withcall"  # although review_proc comes first in the file
-    view = _start(ctx)
+    view = start(ctx, "callactivity")
     assert view.process_key == "withcall"
     [task] = view.open_tasks
     assert (task.node_id, task.name, task.process_key) == ("c_dept", "科室审核", "withcall")
 
 
-def test_complete_through_the_called_process_across_restore(ctx):
-    view = _start(ctx)
+def test_complete_through_the_called_process_across_restore(ctx, begin):
+    view = begin(ctx)
     complete_task(reopened(ctx), task_of(ctx, HEAD).id, HEAD, outcome="approve", data={"comment": "同意"})
     assert open_nodes(reopened(ctx), view.id) == [("c_finance", None)]
     complete_task(reopened(ctx), task_of(ctx, FINANCE).id, FINANCE, outcome="approve")
@@ -70,8 +79,8 @@ def test_complete_through_the_called_process_across_restore(ctx):
     assert check_consistency(ctx) == []
 
 
-def test_send_back_within_the_called_process(ctx):
-    view = _start(ctx)
+def test_send_back_within_the_called_process(ctx, begin):
+    view = begin(ctx)
     complete_task(ctx, task_of(ctx, HEAD).id, HEAD, outcome="approve")
     created = send_back(reopened(ctx), task_of(ctx, FINANCE).id, FINANCE, target="previous", reason="请复核")
     assert [(t.node_id, t.assignee) for t in created] == [("c_dept", "dr_wang")]
@@ -84,8 +93,8 @@ def test_send_back_within_the_called_process(ctx):
     assert nodes.count("c_dept") == 2 and nodes.count("c_finance") == 2  # both rounds kept
 
 
-def test_send_back_out_of_the_called_process_to_the_applicant(ctx):
-    view = _start(ctx)
+def test_send_back_out_of_the_called_process_to_the_applicant(ctx, begin):
+    view = begin(ctx)
     complete_task(ctx, task_of(ctx, HEAD).id, HEAD, outcome="approve")
     created = send_back(ctx, task_of(ctx, FINANCE).id, FINANCE, target="apply", reason="材料不全")
     assert [(t.node_id, t.assignee) for t in created] == [("apply", "alice")]
@@ -99,8 +108,8 @@ def test_send_back_out_of_the_called_process_to_the_applicant(ctx):
     assert check_consistency(ctx) == []
 
 
-def test_after_the_call_its_inner_steps_are_not_targets(ctx):
-    view = _start(ctx)
+def test_after_the_call_its_inner_steps_are_not_targets(ctx, begin):
+    view = begin(ctx)
     complete_task(ctx, task_of(ctx, HEAD).id, HEAD, outcome="approve")
     complete_task(ctx, task_of(ctx, FINANCE).id, FINANCE, outcome="approve")
     archive = task_of(ctx, ARCHIVIST)
@@ -111,8 +120,8 @@ def test_after_the_call_its_inner_steps_are_not_targets(ctx):
     assert open_nodes(ctx, view.id) == [("apply", "alice")]
 
 
-def test_withdraw_inside_and_into_the_called_process(ctx):
-    view = _start(ctx)
+def test_withdraw_inside_and_into_the_called_process(ctx, begin):
+    view = begin(ctx)
     # the applicant withdraws while the called process's first step is untouched
     [again] = withdraw(ctx, view.id, ALICE, reason="填错了")
     assert again.node_id == "apply" and ("c_dept", "cancelled", None) in states(ctx, view.id)
@@ -129,8 +138,8 @@ def test_withdraw_inside_and_into_the_called_process(ctx):
         withdraw(ctx, view.id, HEAD)
 
 
-def test_add_signer_before_and_after_inside_the_called_process(ctx):
-    view = _start(ctx)
+def test_add_signer_before_and_after_inside_the_called_process(ctx, begin):
+    view = begin(ctx)
     mine = claim_task(ctx, task_of(ctx, HEAD).id, HEAD)
     [theirs] = add_signer(ctx, mine.id, HEAD, "e1", position="before", reason="请专家先看")
     assert list_tasks(ctx, HEAD) == [] and theirs.node_id == "c_dept"
@@ -144,9 +153,9 @@ def test_add_signer_before_and_after_inside_the_called_process(ctx):
     assert check_consistency(ctx) == []
 
 
-def test_transfer_and_delegate_inside_the_called_process(ctx):
+def test_transfer_and_delegate_inside_the_called_process(ctx, begin):
     ctx.extras["roles_of"] = lambda user, inst: {"dr_li": {"dept_head"}}.get(user, set())
-    view = _start(ctx)
+    view = begin(ctx)
     task = claim_task(ctx, task_of(ctx, HEAD).id, HEAD)
     transfer_task(reopened(ctx), task.id, HEAD, "dr_li", reason="出差")
     with pytest.raises(PermissionDenied):
