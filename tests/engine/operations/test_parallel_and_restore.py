@@ -18,6 +18,7 @@ from engine import (
     transfer_task,
 )
 from engine.errors import Conflict
+from tests.conftest import sql
 from tests.engine.operations.helpers import (
     ADMIN,
     ALICE,
@@ -126,6 +127,8 @@ def test_admin_skip_inside_a_countersign(ctx, eng):
         "e1": "approved", "e2": "cancelled", "e3": "cancelled"}
     history = states(ctx, view.id)
     assert ("cs_ratio", "completed", "skipped") in history and ("cs_ratio", "cancelled", None) in history
+    assert sql(ctx, "SELECT status, outcome FROM sign_plans WHERE instance_id = :i", i=view.id) == [
+        ("cancelled", "skipped")]  # skipped is not recorded as a rejection
     consistent(ctx, view.id)
 
 
