@@ -28,7 +28,13 @@ from engine.maintenance import check_consistency, migrate_database, verify_audit
 from engine.messages import DeliveryResult, deliver_message, list_messages
 
 # ---- approval operations, permissions and notifications (docs/OPERATIONS.md) ----
-from engine.notifications.service import list_notifications, mark_read, notify_overdue, unread_count
+from engine.notifications.service import (
+    list_notifications,
+    mark_read,
+    notify_overdue,
+    unread_count,
+    unread_counts,
+)
 from engine.operations.admin import (
     BulkResult,
     admin_approve,
@@ -154,7 +160,7 @@ __all__ += [
     "authorize", "bulk_approve", "bulk_reassign", "cc", "claim_task", "delegate_task", "list_attachments",
     "list_cc", "list_comments", "list_notifications", "list_signers", "mark_read", "notify_overdue",
     "read_attachment", "remove_signer", "send_back", "timeline", "transfer_task", "unclaim_task",
-    "unread_count", "urge", "withdraw",
+    "unread_count", "unread_counts", "urge", "withdraw",
 ]
 # Platform-wide admin objects (incident, webhook, message, designer): Casbin decides, denials audited.
 __all__ += ["allowed_somewhere", "require_allowed_somewhere"]

@@ -124,13 +124,18 @@ def accept_submission(
 ) -> dict[str, Any]:
     """Validate a step's submission and return the data to merge into the workflow.
 
-    Read-only and hidden fields may not be changed; the merged result must satisfy the schema.
+    Read-only fields may be sent back unchanged but not changed. Hidden fields may not be sent at all: the
+    step's user never sees them, and accepting an unchanged value would let them guess it by trial.
+    The merged result must satisfy the schema.
 
     Raises:
         ValidationFailed: with one FieldError per offending field.
     """
     errors = []
-    for name in sorted(perms.readonly | perms.hidden):
+    for name in sorted(perms.hidden):
+        if name in submitted:
+            errors.append(FieldError(f"/{name}", "该字段在此步骤不可见，不能提交 (field is hidden here)", "hidden"))
+    for name in sorted(perms.readonly - perms.hidden):
         if name in submitted and submitted[name] != current.get(name):
             errors.append(FieldError(f"/{name}", "该字段在此步骤不可修改 (field is read-only here)", "readOnly"))
     if form is None:

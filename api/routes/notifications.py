@@ -17,12 +17,17 @@ def list_notifications(ctx: Ctx, subject: CurrentSubject, unread: bool = False,
     return [NotificationOut.model_validate(r) for r in rows]
 
 
+def _unread(ctx: Ctx, subject: CurrentSubject) -> UnreadOut:
+    by_kind = engine.unread_counts(ctx, subject)
+    return UnreadOut(unread=sum(by_kind.values()), by_kind=by_kind)
+
+
 @router.get("/unread-count", response_model=UnreadOut)
 def unread_count(ctx: Ctx, subject: CurrentSubject) -> UnreadOut:
-    return UnreadOut(unread=engine.unread_count(ctx, subject))
+    return _unread(ctx, subject)
 
 
 @router.post("/read", response_model=UnreadOut)
 def mark_read(body: MarkReadIn, ctx: Ctx, subject: CurrentSubject) -> UnreadOut:
     engine.mark_read(ctx, subject, body.ids)
-    return UnreadOut(unread=engine.unread_count(ctx, subject))
+    return _unread(ctx, subject)

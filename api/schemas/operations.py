@@ -128,6 +128,7 @@ class NotificationOut(BaseModel):
 
 class UnreadOut(BaseModel):
     unread: int
+    by_kind: dict[str, int] = {}  # unread per notification kind (assigned, urged, cc, sent_back, …)
 
 
 class MarkReadIn(BaseModel):

@@ -73,6 +73,16 @@ def _is_user_step(task_spec: Any) -> bool:
     return bool(getattr(task_spec, "manual", False))
 
 
+def _top_level(parser: HospitalParser, executable: list[str]) -> str:
+    """The process a bundle deploys as: the first executable one that no call activity of the bundle calls.
+
+    SpiffWorkflow needs a called process to be executable too, so "first executable" alone would deploy
+    a bundle whose called process comes first as that called process.
+    """
+    called = {pid for pp in parser.process_parsers.values() for pid in pp.called_element_ids()}
+    return next((pid for pid in executable if pid not in called), executable[0])
+
+
 class BpmnRuntime:
     """Everything the engine does with SpiffWorkflow objects goes through here."""
 
@@ -92,7 +102,7 @@ class BpmnRuntime:
                     "没有可执行的流程 (no executable process)",
                     [Diagnostic("文件中没有 isExecutable=\"true\" 的流程 (no executable process)")],
                 )
-            process_key = executable[0]
+            process_key = _top_level(parser, executable)
         if process_key not in parser.process_parsers:
             raise InvalidDefinition(
                 f"文件中没有流程 {process_key}",

@@ -91,6 +91,14 @@ def unread_count(ctx: EngineContext, subject: Subject) -> int:
             Notification.recipient == subject.username, Notification.read_at.is_(None))) or 0)
 
 
+def unread_counts(ctx: EngineContext, subject: Subject) -> dict[str, int]:
+    """The subject's unread notifications per kind (e.g. {"assigned": 2, "urged": 1}); kinds with none left out."""
+    with ctx.db.unit_of_work() as session:
+        rows = session.execute(select(Notification.kind, func.count()).where(
+            Notification.recipient == subject.username, Notification.read_at.is_(None)).group_by(Notification.kind))
+        return {kind: int(n) for kind, n in rows}
+
+
 def mark_read(ctx: EngineContext, subject: Subject, ids: list[str] | None = None) -> int:
     """Mark the subject's notifications read (all of them when `ids` is None). Returns how many."""
     statement = update(Notification).where(Notification.recipient == subject.username,

@@ -39,8 +39,11 @@ VOTE_OUTCOMES = ("approve", "reject")
 
 def finish_plan(ctx: EngineContext, session: Session, plan: SignPlan, outcome: str, instance: Instance,
                 definition: Definition, workflow: Any, now: datetime) -> list[HumanTask]:
-    """The rule has decided: cancel open votes, complete the Spiff task with outcome and votes."""
-    status = op.APPROVED if outcome == "approve" else op.REJECTED
+    """The rule (or an admin) has decided: cancel open votes, complete the Spiff task with outcome and votes.
+
+    An admin's "skipped" closes the plan as cancelled: it was neither approved nor rejected.
+    """
+    status = {"approve": op.APPROVED, "reject": op.REJECTED}.get(outcome, op.CANCELLED)
     cancel_plan(session, plan, now, status=status)
     plan.outcome = outcome
     signers = signers_of(session, plan)

@@ -44,8 +44,9 @@ def test_countersign_vote_send_back_withdraw_urge_cc_and_notifications(client):
                        headers=as_user("alice")).json() == ["archivist"]
     assert [i["id"] for i in client.get("/api/cc", headers=as_user("archivist")).json()] == [instance_id]
     count = client.get("/api/notifications/unread-count", headers=as_user("archivist")).json()
-    assert count == {"unread": 1}
-    assert client.post("/api/notifications/read", json={}, headers=as_user("archivist")).json() == {"unread": 0}
+    assert count == {"unread": 1, "by_kind": {"cc": 1}}
+    assert client.post("/api/notifications/read", json={}, headers=as_user("archivist")).json() == {
+        "unread": 0, "by_kind": {}}
 
     no_reason = client.post(f"/api/tasks/{mine['e2']}/send-back", json={"target": "applicant"},
                             headers=as_user("e2"))
