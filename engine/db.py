@@ -81,26 +81,32 @@ class Database:
             if queued:
                 self._writer.release()
 
-    def read(self, query: Callable[[Session], T]) -> T:
-        """Run a query that writes nothing, in its own transaction, without queueing behind writers.
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A transaction that writes nothing and never queues behind writers.
 
-        On SQLite it is a deferred transaction (a WAL snapshot) outside the writer lock; a flush inside it
-        raises, so a query that finds it must write returns and lets the caller use `run`.
+        On SQLite it is a deferred transaction (a WAL snapshot) outside the writer lock, so it may be
+        opened while this thread's own write transaction is running (the policy version check does). A
+        session that changed objects is refused: use `run` for anything that writes.
         """
         session = self.sessions()
         if self._writer is not None and isinstance(session.get_bind(), Engine):
             session.connection(execution_options={READ_ONLY: True})  # seen by _on_begin: a deferred BEGIN
         try:
-            result = query(session)
+            yield session
             if session.new or session.dirty or session.deleted:
-                raise RuntimeError("Database.read: the query changed objects; use Database.run")
+                raise RuntimeError("Database.reading: the query changed objects; use Database.run")
             session.commit()
-            return result
         except BaseException:
             session.rollback()
             raise
         finally:
             session.close()
+
+    def read(self, query: Callable[[Session], T]) -> T:
+        """Run a query that writes nothing in its own read-only transaction (see `reading`)."""
+        with self.reading() as session:
+            return query(session)
 
     def run(self, command: Callable[[Session], T], retries: int = 3) -> T:
         """Run a command in one transaction; retry on an optimistic-lock or lock conflict.

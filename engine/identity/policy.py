@@ -208,8 +208,7 @@ class _ThrottledVersion:
         interval = self._ctx.settings.policy_reload_seconds
         with self._lock:
             if force or time.monotonic() - self._checked >= interval:
-                with self._ctx.db.sessions() as session:
-                    self._value = read_version(session)
+                self._value = self._ctx.db.read(read_version)
                 self._checked = time.monotonic()
             return self._value
 
@@ -233,11 +232,12 @@ def authorizer(ctx: EngineContext, *, force: bool = False) -> Authorizer:
 
 
 def loaded_authorizer(ctx: EngineContext) -> Authorizer:
-    """The Authorizer as last refreshed, without touching the database (safe inside a transaction).
+    """The Authorizer as last refreshed, without touching the database once it is loaded.
 
-    On SQLite every transaction takes the write lock (``BEGIN IMMEDIATE``), so reading the version row
-    on a second connection from inside a command would wait for itself. Commands therefore refresh
-    with :func:`authorizer` before opening their transaction and use this inside it.
+    Commands refresh with :func:`authorizer` before opening their transaction and use this inside it,
+    so one command sees one policy. The first use in a fresh process (a CLI run, a worker) loads the
+    policy here; that load runs in read-only transactions (`Database.reading`), which on SQLite do not
+    wait for the caller's own write transaction.
     """
     state = ctx.extras.get("_authz_state")
     return state[0] if state is not None else authorizer(ctx)
@@ -245,7 +245,7 @@ def loaded_authorizer(ctx: EngineContext) -> Authorizer:
 
 def _create_authorizer(ctx: EngineContext) -> Authorizer:
     version = _ThrottledVersion(ctx)
-    adapter = DbPolicyAdapter(ctx.db.sessions)
+    adapter = DbPolicyAdapter(ctx.db.reading)
     # Version first, then load: a change landing in between only causes one extra reload.
     loaded = version.current(force=True)
     model = ctx.settings.policies_dir / "model.conf"
@@ -282,10 +282,10 @@ def object_chain(obj: str) -> list[str]:
 def install_policy_hook(ctx: EngineContext) -> None:
     """Expose ``ctx.extras['policy'](subject, institution, obj, act) -> bool`` for the task layer.
 
-    The hook does no I/O, so it may run inside a command's transaction; the policy it answers from
-    is refreshed by :func:`authorizer` at the start of each request (the API authenticator does it
-    through :func:`~engine.identity.sessions.resolve_session`) — workers call ``engine.authorizer(ctx)``
-    before each job.
+    Once the policy is loaded the hook does no I/O, so it may run inside a command's transaction; the
+    policy it answers from is refreshed by :func:`authorizer` at the start of each request (the API
+    authenticator does it through :func:`~engine.identity.sessions.resolve_session`). Job handlers act
+    as ``system`` and make no policy decisions, so workers do not refresh it.
     """
 
     def policy(subject: Subject, institution: str, obj: str, act: str) -> bool:
