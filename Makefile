@@ -14,8 +14,16 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+# Without npm (a fresh machine) the platform still starts; the designer page, diagrams and charts wait for it.
 designer:
-	@if [ -f designer/package.json ]; then cd designer && npm ci --no-audit --no-fund --silent && npm run build --silent; fi
+	@if [ ! -f designer/package.json ]; then exit 0; fi; \
+	if ! command -v npm >/dev/null 2>&1; then \
+		echo "warning: npm not found, skipping the designer build (designer/dist, api/static/vendor)." >&2; \
+		echo "         The designer page, process diagrams and charts stay unavailable until Node.js >= 20" >&2; \
+		echo "         with npm is installed and 'make designer' is run." >&2; \
+		exit 0; \
+	fi; \
+	cd designer && npm ci --no-audit --no-fund --silent && npm run build --silent
 
 run: setup designer
 	$(PY) -m engine migrate

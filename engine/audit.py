@@ -8,16 +8,21 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
-from engine.models import AuditRecord
+from engine.errors import EngineError
+from engine.models import AuditHead, AuditRecord
 
 log = logging.getLogger("engine.audit")
 GENESIS = "0" * 64
-AUDIT_LOCK_KEY = 7_340_001
-# Built once: every command appends.
-_LAST = select(AuditRecord.seq, AuditRecord.hash).order_by(AuditRecord.seq.desc()).limit(1)
+HEAD_ID = 1
+# Built once: every command appends. Locking the head row serializes appenders until commit
+# (PostgreSQL; SQLite writers are serialized already), so it replaces the former advisory lock.
+_HEAD = select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == HEAD_ID)
+_HEAD_FOR_UPDATE = _HEAD.with_for_update()
+_MOVE_HEAD = (update(AuditHead).where(AuditHead.id == HEAD_ID)
+              .values(seq=bindparam("new_seq"), hash=bindparam("new_hash")))
 _COLUMNS = tuple(AuditRecord.__table__.columns)
 _INSERT = AuditRecord.__table__.insert()
 
@@ -66,16 +71,21 @@ def append(
     """Add one audit record chained to the previous one; written now, committed by the caller's unit of work.
 
     Pending ORM changes are flushed first (callers rely on that); the record itself is a Core INSERT,
-    a third of the cost of an ORM flush, and is returned detached.
+    a third of the cost of an ORM flush, and is returned detached. The ``audit_head`` row moves with it.
 
     Args:
-        lock: a callable taking the session that serializes appenders (PostgreSQL advisory lock).
+        lock: ignored; appenders are serialized by the head row lock (kept so existing callers that
+            still pass ``ctx.db.advisory_lock`` need not change).
+
+    Raises:
+        EngineError: the head row is missing (database not built by the migrations).
     """
-    if lock is not None:
-        lock(session, AUDIT_LOCK_KEY)
-    last = session.execute(_LAST).first()
+    del lock
+    last = session.execute(_HEAD_FOR_UPDATE).first()
+    if last is None:
+        raise EngineError("审计链头缺失，请运行数据库迁移 (audit head missing: run the migrations)")
     record = AuditRecord(
-        seq=(last.seq + 1) if last else 1,
+        seq=last.seq + 1,
         at=at,
         actor=actor,
         action=action,
@@ -84,11 +94,12 @@ def append(
         reason=reason or "",
         payload_digest=digest(payload),
         details=details or {},
-        prev_hash=last.hash if last else GENESIS,
+        prev_hash=last.hash,
     )
     record.hash = _record_hash(record)
     session.flush()
     session.execute(_INSERT, {column.key: getattr(record, column.key) for column in _COLUMNS})
+    session.execute(_MOVE_HEAD, {"new_seq": record.seq, "new_hash": record.hash})
     log.info("audit", extra={"action": action, "actor": actor, "instance_id": instance_id, "seq": record.seq})
     return record
 
@@ -102,14 +113,21 @@ class ChainReport:
 
 
 def verify_chain(session: Session, batch: int = 5000) -> ChainReport:
-    """Recompute every hash; report the first edited, inserted or deleted record."""
+    """Recompute every hash up to the stored head; report the first edited, inserted or deleted record.
+
+    The head is read first, so records appended while this runs are left to the next verification.
+    """
+    head = session.execute(_HEAD).first()
+    if head is None:
+        return ChainReport(False, 0, None, "链头缺失 (audit head missing)")
     prev_hash, expected_seq, checked = GENESIS, 1, 0
-    while True:
+    while expected_seq <= head.seq:
         rows = session.scalars(
-            select(AuditRecord).where(AuditRecord.seq >= expected_seq).order_by(AuditRecord.seq).limit(batch)
+            select(AuditRecord).where(AuditRecord.seq >= expected_seq, AuditRecord.seq <= head.seq)
+            .order_by(AuditRecord.seq).limit(batch)
         ).all()
         if not rows:
-            return ChainReport(ok=True, checked=checked)
+            return ChainReport(False, checked, expected_seq, "末尾记录缺失 (last records deleted)")
         for r in rows:
             if r.seq != expected_seq:
                 return ChainReport(False, checked, expected_seq, "记录缺失 (record deleted)")
@@ -118,3 +136,17 @@ def verify_chain(session: Session, batch: int = 5000) -> ChainReport:
             if _record_hash(r) != r.hash:
                 return ChainReport(False, checked, r.seq, "内容被修改 (record edited)")
             prev_hash, expected_seq, checked = r.hash, expected_seq + 1, checked + 1
+    if prev_hash != head.hash:
+        return ChainReport(False, checked, head.seq, "链头不符 (head does not match the last record)")
+    return _check_nothing_beyond_head(session, checked)
+
+
+def _check_nothing_beyond_head(session: Session, checked: int) -> ChainReport:
+    # The newest record first, then the head: an honest append commits both together, so a head read
+    # afterwards is never behind a record already visible.
+    newest = session.scalar(select(func.max(AuditRecord.seq)))
+    head = session.execute(_HEAD).first()
+    if newest is not None and (head is None or newest > head.seq):
+        first = head.seq + 1 if head is not None else None
+        return ChainReport(False, checked, first, "链头之后有记录 (records beyond the head)")
+    return ChainReport(ok=True, checked=checked)

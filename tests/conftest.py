@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import sessionmaker
 
-from engine import FakeClock, Settings, Subject
+from engine import FakeClock, Settings, Subject, audit
 from engine.authz import DEFAULT_SEED_PATH, Authorizer, build_enforcer
 from engine.bpmn.runtime import BpmnRuntime
 from engine.bpmn.script_env import make_script_engine
@@ -23,7 +23,8 @@ from engine.context import EngineContext
 from engine.db import Database, make_engine
 from engine.identity.policy import decide
 from engine.migrate import upgrade
-from engine.models import Base
+from engine.models import AuditHead, Base
+from tests.audit_guard import audit_guard_lifted
 from tests.fakes import servers
 
 PG_ADMIN = os.environ.get("HWF_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -96,9 +97,10 @@ def ctx(database_url: str, clock: FakeClock, request: pytest.FixtureRequest) -> 
     engine = make_engine(database_url)
     if request.node.get_closest_marker("commits"):
         yield _context(database_url, Database(engine), clock)
-        with engine.begin() as conn:
+        with engine.begin() as conn, audit_guard_lifted(conn):
             for table in reversed(Base.metadata.sorted_tables):
                 conn.execute(table.delete())
+            conn.execute(AuditHead.__table__.insert().values(id=audit.HEAD_ID, seq=0, hash=audit.GENESIS))
         engine.dispose()
         return
     connection = engine.connect()

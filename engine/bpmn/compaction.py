@@ -99,7 +99,17 @@ def compact_workflow(workflow: BpmnWorkflow) -> int:
     removed = compact_tree(workflow)
     for subprocess in list(workflow.subprocesses.values()):
         removed += compact_tree(subprocess)
-    for task_id in list(workflow.subprocesses):
-        if workflow.get_task_from_id(task_id) is None:
-            del workflow.subprocesses[task_id]
+    _forget_orphan_subprocesses(workflow)
     return removed
+
+
+def _forget_orphan_subprocesses(workflow: BpmnWorkflow) -> None:
+    # Membership, not get_task_from_id: the top workflow raises TaskNotFoundException for an unknown id.
+    # Repeat until stable: dropping a subprocess orphans the subprocesses started from its tasks.
+    while True:
+        live = set(workflow.tasks).union(*(set(sub.tasks) for sub in workflow.subprocesses.values()))
+        orphans = [task_id for task_id in workflow.subprocesses if task_id not in live]
+        if not orphans:
+            return
+        for task_id in orphans:
+            del workflow.subprocesses[task_id]

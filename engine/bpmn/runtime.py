@@ -11,7 +11,7 @@ from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
 
 from engine.bpmn.compaction import compact_workflow
@@ -203,9 +203,10 @@ class BpmnRuntime:
 
     def complete_step(self, workflow: BpmnWorkflow, task_id: str, data: dict[str, Any]) -> None:
         """Complete one READY user task with data and advance. `task.run()` does not check state; we do."""
-        task = workflow.get_task_from_id(UUID(task_id))
-        if task is None:
-            raise NotFound("任务不存在 (task not found in workflow)", task_id=task_id)
+        try:
+            task = workflow.get_task_from_id(UUID(task_id))
+        except TaskNotFoundException:  # SpiffWorkflow 3 raises instead of returning None
+            raise NotFound("任务不存在 (task not found in workflow)", task_id=task_id) from None
         if not task.has_state(TaskState.READY) or not _is_user_step(task.task_spec):
             raise Conflict(
                 "任务当前不可办理 (task is not ready)",

@@ -1,5 +1,5 @@
 """All tables, re-exported for Alembic and the engine's store modules."""
-from engine.models.audit import AuditRecord
+from engine.models.audit import AuditHead, AuditRecord
 from engine.models.base import Base
 from engine.models.definition import Definition
 from engine.models.designer import FormDraft, ProcessDraft
@@ -29,7 +29,8 @@ from engine.models.task_sla import TaskSla
 from engine.models.webhook import WebhookSubscription
 
 __all__ = [
-    "Attachment", "AuditRecord", "Base", "Comment", "Definition", "Grant", "HumanTask", "Incident", "Instance", "Job",
+    "Attachment", "AuditHead", "AuditRecord", "Base", "Comment", "Definition", "Grant", "HumanTask", "Incident",
+    "Instance", "Job",
     "MessageRecord", "MessageWait", "Notification", "SignPlan", "Signer", "TaskCandidate", "TaskSla",
     "WebhookSubscription",
     "ApiClientRecord", "CasbinRule", "Department", "Institution", "LoginCaptcha", "PolicyVersion", "SecuritySetting",

@@ -28,3 +28,18 @@ class AuditRecord(Base):
     details: Mapped[dict]
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """The chain's last record (one row, id 1), so deleting the newest records is detected too.
+
+    The database refuses UPDATE/DELETE on ``audit_log`` and deleting or rewinding this row (triggers of
+    migration a7c2e9d41b06). A later SQLite batch migration of either table recreates it and drops the
+    triggers: recreate them there.
+    """
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    hash: Mapped[str] = mapped_column(String(64))

@@ -37,6 +37,7 @@ def _need(cond: bool, why: str) -> None:
 def server_url():
     _need(shutil.which("node") is not None, "node is not installed")
     if not (DESIGNER / "dist" / "designer.js").exists():
+        _need(shutil.which("npm") is not None, "npm is needed to build designer/dist (make designer)")
         if not (DESIGNER / "node_modules").exists():
             subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=DESIGNER, check=True)
         subprocess.run(["npm", "run", "build"], cwd=DESIGNER, check=True)

@@ -1,8 +1,19 @@
 """The audit trail is hash-chained: edits, deletions and insertions are detected."""
 from __future__ import annotations
 
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
 from engine import deploy, start_instance, verify_audit_chain
+from tests.audit_guard import audit_guard_lifted
 from tests.conftest import read_bundle, sql
+
+
+def _tamper(ctx, statement):
+    """Tamper as someone with DDL rights would: lift the append-only triggers first."""
+    with ctx.db.unit_of_work() as session, audit_guard_lifted(session):
+        session.execute(text(statement))
 
 
 def _some_history(ctx):
@@ -21,21 +32,76 @@ def test_chain_verifies_and_records_every_command(ctx):
 
 def test_edited_record_is_detected(ctx):
     _some_history(ctx)
-    sql(ctx, "update audit_log set actor = 'mallory' where seq = 2")
+    _tamper(ctx, "update audit_log set actor = 'mallory' where seq = 2")
     report = verify_audit_chain(ctx)
     assert (report.ok, report.first_bad_seq) == (False, 2)
 
 
 def test_deleted_record_is_detected(ctx):
     _some_history(ctx)
-    sql(ctx, "delete from audit_log where seq = 3")
+    _tamper(ctx, "delete from audit_log where seq = 3")
     assert verify_audit_chain(ctx).first_bad_seq == 3
 
 
-def test_deleted_tail_and_relinked_record_is_detected(ctx):
+def test_relinked_record_is_detected(ctx):
     _some_history(ctx)
-    sql(ctx, "update audit_log set prev_hash = 'x' where seq = 4")
-    assert not verify_audit_chain(ctx).ok
+    _tamper(ctx, "update audit_log set prev_hash = 'x' where seq = 4")
+    report = verify_audit_chain(ctx)
+    assert (report.ok, report.first_bad_seq) == (False, 4)
+
+
+def test_deleted_last_record_is_detected(ctx):
+    _some_history(ctx)
+    _tamper(ctx, "delete from audit_log where seq = 4")
+    report = verify_audit_chain(ctx)
+    assert (report.ok, report.checked, report.first_bad_seq) == (False, 3, 4)
+    assert "deleted" in report.problem
+
+
+def test_deleted_tail_with_rewound_head_seq_is_detected_by_the_head_hash(ctx):
+    _some_history(ctx)
+    _tamper(ctx, "delete from audit_log where seq = 4")
+    _tamper(ctx, "update audit_head set seq = 3")
+    report = verify_audit_chain(ctx)
+    assert (report.ok, report.first_bad_seq) == (False, 3)
+    assert "head" in report.problem
+
+
+def test_record_beyond_the_head_is_detected(ctx):
+    _some_history(ctx)
+    _tamper(ctx, "update audit_head set seq = 3")
+    report = verify_audit_chain(ctx)
+    assert not report.ok
+
+
+def test_head_follows_every_append(ctx):
+    _some_history(ctx)
+    (seq, head_hash), = sql(ctx, "select seq, hash from audit_head")
+    (last_hash,), = sql(ctx, "select hash from audit_log order by seq desc limit 1")
+    assert (seq, head_hash) == (4, last_hash)
+
+
+@pytest.mark.parametrize("statement", [
+    "update audit_log set actor = 'mallory' where seq = 2",
+    "delete from audit_log where seq = 4",
+    "delete from audit_log",
+    "delete from audit_head",
+    "update audit_head set seq = 1",
+])
+def test_database_refuses_to_change_audit_rows(ctx, statement):
+    _some_history(ctx)
+    with pytest.raises(DBAPIError, match="append-only"):
+        sql(ctx, statement)
+    assert verify_audit_chain(ctx).ok
+    assert sql(ctx, "select count(*) from audit_log") == [(4,)]
+
+
+def test_database_refuses_truncate_on_postgres(ctx, backend):
+    if backend != "postgres":
+        pytest.skip("SQLite has no TRUNCATE")
+    _some_history(ctx)
+    with pytest.raises(DBAPIError, match="append-only"):
+        sql(ctx, "truncate audit_log")
 
 
 def test_audit_stores_a_digest_not_patient_data(ctx):

@@ -330,3 +330,28 @@ def test_no_shipped_or_test_bpmn_uses_a_multi_instance_completion_condition() ->
     offenders = [p for folder in ("processes", "tests") for p in (root / folder).rglob("*.bpmn")
                  if b"completionCondition" in p.read_bytes()]
     assert offenders == []
+
+
+# Element-level rules: the diagnostic names the element AND a line: the element's own, or for an expression
+# inside it (JUEL in a condition or parameter) the expression's line.
+ELEMENT_LEVEL = sorted(name for name, rule in EXPECTED_RULES.items() if rule in {
+    "juel", "unsupported-element", "timer", "missing-start-event", "zeebe"})
+
+
+@pytest.mark.parametrize("name", ELEMENT_LEVEL)
+def test_element_level_rules_give_element_id_and_its_line(name: str) -> None:
+    path = CORPUS / "invalid" / name
+    found = [d for d in errors(validate_bundle(with_bpmn(path))) if d.rule == EXPECTED_RULES[name]]
+    assert found, name
+    lines = path.read_text("utf-8").splitlines()
+    for diag in found:
+        assert diag.element_id and diag.line, diag
+        [element_line] = [n for n, text in enumerate(lines, 1) if f'id="{diag.element_id}"' in text]
+        at = lines[diag.line - 1]
+        assert diag.line == element_line or ("${" in at and diag.line > element_line), (diag, at)
+
+
+def test_data_store_reports_the_store_and_its_reference() -> None:
+    found = validate_bundle(with_bpmn(CORPUS / "invalid" / "data_store.bpmn"))
+    assert {(d.element_id, d.line) for d in found if d.rule == "unsupported-element"} == {("store", 3),
+                                                                                          ("store_ref", 8)}
