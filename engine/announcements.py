@@ -94,7 +94,7 @@ def create_announcement(ctx: EngineContext, subject: Subject, *, title: str, dep
         session.add(row)
         session.flush()
         audit.append(session, actor=subject.username, action="announcement.create", at=ctx.clock.now(),
-                     lock=ctx.db.advisory_lock, details={"announcement_id": row.id, "title": row.title})
+                     details={"announcement_id": row.id, "title": row.title})
         return _view(row)
 
     return ctx.db.run(command)

@@ -66,21 +66,17 @@ def append(
     reason: str = "",
     payload: Any = None,
     details: dict[str, Any] | None = None,
-    lock: Any = None,
 ) -> AuditRecord:
     """Add one audit record chained to the previous one; written now, committed by the caller's unit of work.
 
     Pending ORM changes are flushed first (callers rely on that); the record itself is a Core INSERT,
     a third of the cost of an ORM flush, and is returned detached. The ``audit_head`` row moves with it.
 
-    Args:
-        lock: ignored; appenders are serialized by the head row lock (kept so existing callers that
-            still pass ``ctx.db.advisory_lock`` need not change).
+    Appenders are serialized by the head row's lock (``SELECT … FOR UPDATE``; SQLite has one writer).
 
     Raises:
         EngineError: the head row is missing (database not built by the migrations).
     """
-    del lock
     last = session.execute(_HEAD_FOR_UPDATE).first()
     if last is None:
         raise EngineError("审计链头缺失，请运行数据库迁移 (audit head missing: run the migrations)")

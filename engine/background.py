@@ -109,7 +109,7 @@ def create_instance(ctx: EngineContext, session: Session, definition: Definition
     session.add(instance)
     apply_workflow(ctx, session, instance, definition, workflow)
     audit.append(session, actor=initiator, action=action, at=now, instance_id=instance.id, payload=initial,
-                 lock=ctx.db.advisory_lock, details={"process_key": definition.process_key,
+                 details={"process_key": definition.process_key,
                                                     "version": definition.version, "business_key": business_key})
     return instance
 

@@ -159,7 +159,7 @@ def deploy(ctx: EngineContext, files: dict[str, bytes], *, actor: str, comment: 
         session.add(row)
         session.flush()
         audit.append(session, actor=actor, action="definition.deploy", at=ctx.clock.now(),
-                     payload={"hash": content_hash}, reason=comment, lock=ctx.db.advisory_lock,
+                     payload={"hash": content_hash}, reason=comment,
                      details={"process_key": bundle.process_key, "version": version})
         return DeployResult(row.id, row.process_key, row.version, True, warnings)
 

@@ -11,8 +11,7 @@ from sqlalchemy.orm import Session
 
 from engine import audit
 from engine.context import EngineContext
-from engine.errors import Conflict, NotFound, ValidationFailed
-from engine.errors import FieldError
+from engine.errors import Conflict, FieldError, NotFound, ValidationFailed
 from engine.models import Incident, Instance, Job
 from engine.models import incident as inc
 from engine.models import instance as inst
@@ -96,7 +95,7 @@ def _resolve(ctx: EngineContext, session: Session, row: Incident, status: str, a
         if remaining is None and instance is not None and instance.status == inst.ERROR:
             instance.status = inst.RUNNING
     audit.append(session, actor=actor, action=f"incident.{'retry' if status == inc.RETRIED else 'skip'}",
-                 at=ctx.clock.now(), instance_id=row.instance_id, reason=reason, lock=ctx.db.advisory_lock,
+                 at=ctx.clock.now(), instance_id=row.instance_id, reason=reason,
                  details={"incident_id": row.id, "job_id": row.job_id, "kind": row.kind, "connector": row.connector})
 
 

@@ -139,7 +139,7 @@ def start_instance(
         session.add(instance)
         applied = persist_step(ctx, session, instance, definition, workflow)
         audit.append(session, actor=initiator, action="instance.start", at=ctx.clock.now(),
-                     instance_id=instance.id, payload=initial, lock=ctx.db.advisory_lock,
+                     instance_id=instance.id, payload=initial,
                      details={"process_key": process_key, "version": definition.version,
                               "business_key": business_key})
         return InstanceView.of(instance, instance.version, applied.open_tasks)
@@ -241,8 +241,7 @@ def cancel_instance(ctx: EngineContext, instance_id: str, *, actor: str, reason:
         instance.status, instance.ended_at, instance.updated_at = inst.CANCELLED, now, now
         session.flush()
         audit.append(session, actor=actor, action="instance.cancel", at=now, instance_id=instance.id,
-                     reason=reason, lock=ctx.db.advisory_lock,
-                     details={"reason": reason, "cancelled_tasks": [t.id for t in tasks],
+                     reason=reason, details={"reason": reason, "cancelled_tasks": [t.id for t in tasks],
                               "cancelled_jobs": [j.id for j in pending]})
         queue_instance_cancelled(ctx, session, instance, actor=actor, reason=reason, tasks=list(tasks))
         return _view(session, instance, history=True)

@@ -120,7 +120,7 @@ def _catch(ctx: EngineContext, session: Session, wait: MessageWait, record: Mess
     record.status, record.delivered_at = msg.DELIVERED, ctx.clock.now()
     record.instance_ids = [instance.id]
     audit.append(session, actor=record.sender, action="message.deliver", at=ctx.clock.now(), instance_id=instance.id,
-                 payload=record.payload, lock=ctx.db.advisory_lock,
+                 payload=record.payload,
                  details={"message": record.name, "correlation_key": record.correlation_key, "message_id": record.id})
     return True
 
@@ -189,7 +189,7 @@ def deliver_message(ctx: EngineContext, name: str, *, correlation_key: str | Non
             record.status, record.delivered_at = msg.STARTED, now
             return DeliveryResult(record.id, record.status, list(record.instance_ids))
         audit.append(session, actor=sender, action="message.buffer", at=now, payload=record.payload,
-                     lock=ctx.db.advisory_lock, details={"message": name, "correlation_key": correlation_key,
+                     details={"message": name, "correlation_key": correlation_key,
                                                          "message_id": record.id})
         return DeliveryResult(record.id, msg.BUFFERED)
 

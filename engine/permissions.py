@@ -183,7 +183,7 @@ def record_denial(ctx: EngineContext, denied: AccessDenied) -> None:
     with ctx.db.unit_of_work() as session:
         audit.append(session, actor=denied.actor, action="access.denied", at=ctx.clock.now(),
                      instance_id=detail.get("instance_id"), task_id=detail.get("task_id"),
-                     details={"action": detail.get("action")}, lock=ctx.db.advisory_lock)
+                     details={"action": detail.get("action")})
     denied.audited = True
 
 

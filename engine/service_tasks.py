@@ -82,7 +82,7 @@ def complete_in_session(ctx: EngineContext, session: Session, instance_id: str, 
     ctx.runtime.advance(workflow)
     apply_workflow(ctx, session, instance, definition, workflow)
     audit.append(session, actor=actor, action=action, at=ctx.clock.now(), instance_id=instance.id,
-                 reason=reason, payload=result, lock=ctx.db.advisory_lock,
+                 reason=reason, payload=result,
                  details={"node_id": task.task_spec.bpmn_id, "connector": task.task_spec.connector})
     return True
 
@@ -93,7 +93,8 @@ def _run_connector_job(ctx: EngineContext, job: Job) -> None:
     if p.get("param_error"):
         raise JobError(f"参数表达式错误 (input parameter failed): {p['param_error']}", retryable=False)
     # The same key on every attempt: a remote that honours it applies the call once.
-    result = call_connector(ctx, p["connector"], p["params"] or {}, idempotency_key=f"{p['instance_id']}:{p['task_id']}")
+    result = call_connector(ctx, p["connector"], p["params"] or {},
+                            idempotency_key=f"{p['instance_id']}:{p['task_id']}")
     complete_service_task(ctx, p["instance_id"], p["task_id"], result)
 
 

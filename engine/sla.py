@@ -98,8 +98,7 @@ def escalate_task(ctx: EngineContext, task_id: str) -> str | None:
             result = "flagged"
         row.escalated_at, row.result = now, result
         audit.append(session, actor="system", action="task.escalate", at=now, instance_id=instance.id,
-                     task_id=task.id, lock=ctx.db.advisory_lock,
-                     details={"node_id": task.node_id, "escalation": action, "result": result})
+                     task_id=task.id, details={"node_id": task.node_id, "escalation": action, "result": result})
         return result
 
     return ctx.db.run(command, retries=ctx.settings.command_retries)

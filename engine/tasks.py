@@ -128,7 +128,7 @@ def complete_task(
         close_task(session, task, actor=subject.username, outcome=outcome, data=accepted, now=now)
         applied = persist_step(ctx, session, instance, definition, workflow)
         audit.append(session, actor=subject.username, action="task.complete", at=now, instance_id=instance.id,
-                     task_id=task.id, reason=reason, payload=accepted, lock=ctx.db.advisory_lock,
+                     task_id=task.id, reason=reason, payload=accepted,
                      details={"node_id": task.node_id, "outcome": outcome})
         return CompleteResult(InstanceView.of(instance, instance.version, applied.open_tasks),
                               [TaskView.of(t) for t in applied.created])

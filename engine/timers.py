@@ -173,7 +173,7 @@ def fire_timer(ctx: EngineContext, instance_id: str, task_id: str, due: str) -> 
         if following is not None:
             _enqueue_timer(session, instance.id, task, following)
         audit.append(session, actor="system", action="timer.fire", at=ctx.clock.now(), instance_id=instance.id,
-                     lock=ctx.db.advisory_lock, details={"node_id": node_id, "due": due})
+                     details={"node_id": node_id, "due": due})
         return True
 
     return ctx.db.run(command, retries=ctx.settings.command_retries)

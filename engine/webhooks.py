@@ -78,7 +78,7 @@ def create_webhook(ctx: EngineContext, url: str, events: list[str], *, actor: st
                                   created_by=actor, created_at=ctx.clock.now())
         session.add(row)
         session.flush()
-        audit.append(session, actor=actor, action="webhook.create", at=ctx.clock.now(), lock=ctx.db.advisory_lock,
+        audit.append(session, actor=actor, action="webhook.create", at=ctx.clock.now(),
                      details={"webhook_id": row.id, "url": url, "events": list(events)})
         return WebhookView(row.id, row.url, list(row.events), row.description, row.active, row.created_at, secret)
 
@@ -98,7 +98,7 @@ def delete_webhook(ctx: EngineContext, webhook_id: str, *, actor: str) -> None:
         if row is None:
             raise NotFound("订阅不存在 (webhook not found)", webhook_id=webhook_id)
         row.active = False
-        audit.append(session, actor=actor, action="webhook.delete", at=ctx.clock.now(), lock=ctx.db.advisory_lock,
+        audit.append(session, actor=actor, action="webhook.delete", at=ctx.clock.now(),
                      details={"webhook_id": row.id, "url": row.url})
 
     ctx.db.run(command)

@@ -11,7 +11,7 @@ from engine.designer.catalog import (
 )
 from engine.designer.dryrun import DryRunResult, DryRunTask, dry_run
 from engine.designer.export import ExportResult, export_definition
-from engine.designer.importer import ImportItem, BpmnImportReport, import_bpmn
+from engine.designer.importer import BpmnImportReport, ImportItem, import_bpmn
 from engine.designer.migration import (
     MigrationCandidate,
     MigrationOutcome,

@@ -116,7 +116,6 @@ def require_designer(ctx: EngineContext, subject: Subject, resource: str) -> Sub
             action="designer.denied",
             at=ctx.clock.now(),
             reason="需要流程管理员角色 (process_admin required)",
-            lock=ctx.db.advisory_lock,
             details={"resource": resource[:200]},
         )
 

@@ -166,7 +166,6 @@ def _migrate_one(
                 at=now,
                 instance_id=instance.id,
                 reason=f"{reason} | {problem}"[:1000],
-                lock=ctx.db.advisory_lock,
                 details=details,
             )
             return MigrationOutcome(instance.id, instance.business_key, "refused", problem)
@@ -182,7 +181,6 @@ def _migrate_one(
             at=now,
             instance_id=instance.id,
             reason=reason,
-            lock=ctx.db.advisory_lock,
             details=details,
         )
         return MigrationOutcome(

@@ -115,7 +115,6 @@ def save_form(
             action="designer.form.save",
             at=now,
             payload={"schema": schema, "ui": ui},
-            lock=ctx.db.advisory_lock,
             details={"form_key": key},
         )
         return FormInfo(key, row.title, "draft", schema, ui or {}, now)

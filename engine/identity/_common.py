@@ -115,8 +115,7 @@ def record(
         at=now(ctx),
         reason=reason,
         details=details or {},
-        lock=ctx.db.advisory_lock,
-    )
+        )
 
 
 def record_now(

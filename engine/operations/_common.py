@@ -104,5 +104,4 @@ def record(ctx: EngineContext, session: Session, subject: Subject, action: str, 
     if override:
         details["override"] = True
     audit.append(session, actor=subject.username, action=action, at=ctx.clock.now(), instance_id=instance.id,
-                 task_id=task.id if task else None, reason=reason, payload=details, details=details,
-                 lock=ctx.db.advisory_lock)
+                 task_id=task.id if task else None, reason=reason, payload=details, details=details)

@@ -152,6 +152,6 @@ def intercept(ctx: EngineContext, session: Session, *, task: HumanTask, instance
     else:
         return None
     audit.append(session, actor=subject.username, action=action, at=now, instance_id=instance.id,
-                 task_id=task.id, reason=reason, payload=accepted, lock=ctx.db.advisory_lock,
+                 task_id=task.id, reason=reason, payload=accepted,
                  details={"node_id": task.node_id, "outcome": outcome})
     return created
