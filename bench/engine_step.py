@@ -30,11 +30,8 @@ from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG  # noqa: E402
 from SpiffWorkflow.util.task import TaskState  # noqa: E402
 
 import engine  # noqa: E402
-from engine.bpmn.runtime import BpmnRuntime  # noqa: E402
 from engine.bpmn.script_env import make_script_engine  # noqa: E402
 from engine.context import EngineContext  # noqa: E402
-from engine.db import Database, make_engine  # noqa: E402
-from engine.migrate import upgrade  # noqa: E402
 
 BPMN = Path(__file__).with_name("five_step.bpmn")
 USER = engine.Subject("u")
@@ -74,11 +71,10 @@ def bench_raw(instances: int) -> tuple[list[float], float, list[float]]:
 
 
 def _context(url: str) -> EngineContext:
-    upgrade(url)
-    settings = engine.Settings(database_url=url)
-    runtime = BpmnRuntime(lambda: make_script_engine(settings.script_timeout_seconds))
-    return EngineContext(settings=settings, db=Database(make_engine(url)), runtime=runtime,
-                         clock=engine.SystemClock())
+    """The context every platform process opens: migrated, seeded policy, Casbin decision hook installed."""
+    ctx = engine.open_engine(engine.Settings(database_url=url))
+    engine.migrate_database(ctx)
+    return ctx
 
 
 def bench_engine(url: str, instances: int) -> tuple[list[float], float, list[float]]:

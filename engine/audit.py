@@ -77,7 +77,9 @@ def append(
     Raises:
         EngineError: the head row is missing (database not built by the migrations).
     """
-    last = session.execute(_HEAD_FOR_UPDATE).first()
+    # Core statements go straight to the connection: half the Python cost of Session.execute.
+    connection = session.connection()
+    last = connection.execute(_HEAD_FOR_UPDATE).first()
     if last is None:
         raise EngineError("审计链头缺失，请运行数据库迁移 (audit head missing: run the migrations)")
     record = AuditRecord(
@@ -94,8 +96,8 @@ def append(
     )
     record.hash = _record_hash(record)
     session.flush()
-    session.execute(_INSERT, {column.key: getattr(record, column.key) for column in _COLUMNS})
-    session.execute(_MOVE_HEAD, {"new_seq": record.seq, "new_hash": record.hash})
+    connection.execute(_INSERT, {column.key: getattr(record, column.key) for column in _COLUMNS})
+    connection.execute(_MOVE_HEAD, {"new_seq": record.seq, "new_hash": record.hash})
     log.info("audit", extra={"action": action, "actor": actor, "instance_id": instance_id, "seq": record.seq})
     return record
 

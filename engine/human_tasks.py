@@ -125,7 +125,7 @@ _DROP_CANDIDATES = TaskCandidate.__table__.delete().where(TaskCandidate.task_id 
 
 def drop_candidates(session: Session, task_id: str) -> None:
     """Take a task out of every candidate inbox (its `task_candidates` rows); built once, run per step."""
-    session.execute(_DROP_CANDIDATES, {"task_id": task_id})
+    session.connection().execute(_DROP_CANDIDATES, {"task_id": task_id})  # Core: skip the ORM layer
 
 
 def close_task(session: Session, task: HumanTask, *, actor: str, outcome: str | None,

@@ -44,7 +44,7 @@ def notify(ctx: EngineContext, session: Session, kind: str, recipients: list[str
     now = ctx.clock.now()
     session.flush()  # pending changes first, as when these rows went out in an ORM flush
     # A Core INSERT: every step notifies, and an ORM add + flush costs three times as much.
-    session.execute(_INSERT, [{"recipient": r, "kind": kind, "title": title, "body": body, "urgent": urgent,
+    session.connection().execute(_INSERT, [{"recipient": r, "kind": kind, "title": title, "body": body, "urgent": urgent,
                                "instance_id": instance.id, "task_id": task.id if task else None, "created_at": now}
                               for r in people])
     run_at = now if urgent else after_quiet_hours(now, ctx.settings.quiet_hours, ctx.settings.timezone)
