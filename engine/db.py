@@ -33,7 +33,7 @@ def _sqlite_setup(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        # A reader (Database.read) takes a WAL snapshot and never waits for the writer.
+        # A reader (Database.reading) takes a WAL snapshot and never waits for the writer.
         conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
 
