@@ -158,6 +158,22 @@ def load_draft(ctx: EngineContext, process_key: str) -> DraftInfo:
         return DraftInfo(row.process_key, row.xml, row.updated_by, row.updated_at)
 
 
+def drop_deployed_draft(ctx: EngineContext, process_key: str, deployed_xml: str) -> bool:
+    """Remove the saved draft once exactly its BPMN has been deployed (it now is that version).
+
+    A draft that differs from what was deployed is kept: it holds work the deployment did not include.
+    Returns whether a draft was removed.
+    """
+    def command(session: Session) -> bool:
+        row = session.get(ProcessDraft, process_key)
+        if row is None or row.xml != deployed_xml:
+            return False
+        session.delete(row)
+        return True
+
+    return ctx.db.run(command)
+
+
 def list_drafts(ctx: EngineContext) -> list[DraftInfo]:
     """Every saved process draft."""
     with ctx.db.unit_of_work() as session:

@@ -14,7 +14,7 @@ from engine.context import EngineContext
 from engine.definitions import DeployResult, deploy, validate_definition
 from engine.designer.catalog import list_connectors, list_roles
 from engine.designer.checks import designer_checks
-from engine.designer.store import designer_bundle, latest_row, list_drafts, load_draft
+from engine.designer.store import designer_bundle, drop_deployed_draft, latest_row, list_drafts, load_draft
 from engine.designer.xml import NS, elements_by_id, form_keys, parse_xml, process_key_of
 from engine.errors import Diagnostic, InvalidDefinition, NotFound
 from engine.forms import load_form
@@ -135,8 +135,10 @@ def deploy_design(ctx: EngineContext, xml: str, *, actor: str, comment: str = ""
     errors = [d for d in validate_design(ctx, xml) if d.severity == "error"]
     if errors:
         raise InvalidDefinition(f"{len(errors)} 个错误，未发布 (definition is invalid)", errors)
-    _, files = designer_bundle(ctx, xml)
-    return deploy(ctx, files, actor=actor, comment=comment)
+    key, files = designer_bundle(ctx, xml)
+    result = deploy(ctx, files, actor=actor, comment=comment)
+    drop_deployed_draft(ctx, key, xml)
+    return result
 
 
 def _flow_changes(old_root: Any, new_root: Any) -> tuple[list[str], list[str], list[ElementChange]]:

@@ -434,3 +434,15 @@ def test_a_lane_gives_its_role_to_tasks_without_candidates(ctx, lane_attrs, role
     assert [d for d in engine.validate_design(ctx, xml) if d.severity == "error"] == []
     review = engine.dry_run(ctx, xml, {"amount": 5}).tasks[-1]
     assert (review.element_id, review.roles) == ("finance_review", roles)
+
+
+def test_deploying_a_saved_draft_removes_it_but_keeps_a_draft_that_differs(ctx):
+    edited = _review('hospital:sla="P1D"')
+    engine.save_draft(ctx, "triage", edited, actor="admin")
+    engine.deploy_design(ctx, edited, actor="admin", comment="按草稿发布")
+    assert [(v.key, v.version) for v in engine.list_versions(ctx)] == [("triage", 1)]
+    with pytest.raises(NotFound):
+        engine.load_draft(ctx, "triage")
+    engine.save_draft(ctx, "triage", _review('hospital:sla="P2D"'), actor="admin")
+    engine.deploy_design(ctx, triage(), actor="admin", comment="发布另一版本")
+    assert engine.load_draft(ctx, "triage").xml == _review('hospital:sla="P2D"')
