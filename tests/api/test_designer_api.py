@@ -156,7 +156,7 @@ def test_validate_deploy_diff_definitions_and_drafts(client):
         == 2
     )
     listed = [(v["key"], v["version"]) for v in client.get(f"{BASE}/definitions", headers=ADMIN).json()]
-    assert listed == [("triage", 1), ("triage", 2), ("triage", 0)]  # the saved draft is still listed
+    assert listed == [("triage", 1), ("triage", 2)]  # deploying exactly the saved draft removed it
     assert client.get(f"{BASE}/definitions/triage/xml?version=1", headers=ADMIN).json()["xml"] == triage()
     assert client.get(f"{BASE}/definitions/triage/xml?version=7", headers=ADMIN).status_code == 404
 
