@@ -68,15 +68,8 @@ class Database:
     def unit_of_work(self) -> Iterator[Session]:
         queued = self._writer is not None and self._writer.acquire(timeout=SQLITE_BUSY_SECONDS)
         try:
-            session = self.sessions()
-            try:
+            with _committed(self.sessions()) as session:
                 yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
-            finally:
-                session.close()
         finally:
             if queued:
                 self._writer.release()
@@ -92,16 +85,8 @@ class Database:
         session = self.sessions()
         if self._writer is not None and isinstance(session.get_bind(), Engine):
             session.connection(execution_options={READ_ONLY: True})  # seen by _on_begin: a deferred BEGIN
-        try:
-            yield session
-            if session.new or session.dirty or session.deleted:
-                raise RuntimeError("Database.reading: the query changed objects; use Database.run")
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
+        with _committed(session, before_commit=_refuse_changes) as reader:
+            yield reader
 
     def read(self, query: Callable[[Session], T]) -> T:
         """Run a query that writes nothing in its own read-only transaction (see `reading`)."""
@@ -130,6 +115,25 @@ class Database:
         """Serialize a critical section until commit (PostgreSQL); SQLite already serializes writers."""
         if self.is_postgres:
             session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+
+
+@contextmanager
+def _committed(session: Session, before_commit: Callable[[Session], None] = lambda _: None) -> Iterator[Session]:
+    """Commit the session when the block ends normally, roll back on any exception, always close."""
+    try:
+        yield session
+        before_commit(session)
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def _refuse_changes(session: Session) -> None:
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("Database.reading: the query changed objects; use Database.run")
 
 
 def _is_lock_error(exc: OperationalError) -> bool:
