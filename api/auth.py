@@ -124,7 +124,7 @@ class PlatformAuthenticator:
             ip=ip,
         )
         exc = PermissionDenied("请求被拒绝 (request refused)", reason=reason)
-        exc.audited = True  # type: ignore[attr-defined]
+        exc.audited = True
         raise exc
 
 
@@ -134,7 +134,7 @@ def install_denial_audit(app: FastAPI) -> None:
     @app.exception_handler(PermissionDenied)
     async def _denied(request: Request, exc: PermissionDenied) -> JSONResponse:
         ctx = request.app.state.ctx
-        if not getattr(exc, "audited", False) and ctx is not None:
+        if not exc.audited and ctx is not None:
             subject = getattr(request.state, "subject", None)
             await run_in_threadpool(
                 engine.record_access_denied,

@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import engine  # noqa: E402
+from api.serve import KEEP_ALIVE_SECONDS  # noqa: E402
 from engine.identity.demo import DEMO_PASSWORD  # noqa: E402
 from engine.migrate import upgrade  # noqa: E402
 
@@ -101,9 +102,7 @@ class Server:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "api.app:build_app", "--factory", "--host", "127.0.0.1",
              "--port", str(self.port), "--workers", str(workers), "--log-level", "warning", "--no-access-log",
-             # Longer than the clients' keep-alive (httpx: 5 s), else a request sent on a connection the
-             # server is closing at that moment fails with ReadError (uvicorn's default is also 5 s).
-             "--timeout-keep-alive", "30"],
+             "--timeout-keep-alive", str(KEEP_ALIVE_SECONDS)],
             cwd=ROOT, env=full_env, start_new_session=True)
         deadline = time.time() + 60
         while time.time() < deadline:
@@ -118,12 +117,7 @@ class Server:
 
     def stop(self) -> None:
         self.stats.stop()
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
+        stop_processes([self.proc], timeout=15)
 
 
 async def login(client: httpx.AsyncClient, user: str) -> dict[str, str]:
@@ -149,13 +143,13 @@ def load() -> str:
     return f"load average {one:.2f} {five:.2f} {fifteen:.2f}"
 
 
-def stop_processes(procs: list[subprocess.Popen]) -> None:
-    """SIGTERM each process group still running, then SIGKILL those not gone within 20 s."""
+def stop_processes(procs: list[subprocess.Popen], timeout: float = 20) -> None:
+    """SIGTERM each process group still running, then SIGKILL those not gone within `timeout` seconds."""
     for pr in procs:
         if pr.poll() is None:
             os.killpg(pr.pid, signal.SIGTERM)
     for pr in procs:
         try:
-            pr.wait(20)
+            pr.wait(timeout)
         except subprocess.TimeoutExpired:
             os.killpg(pr.pid, signal.SIGKILL)

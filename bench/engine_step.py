@@ -19,8 +19,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import psycopg
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer  # noqa: E402
@@ -30,6 +28,7 @@ from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG  # noqa: E402
 from SpiffWorkflow.util.task import TaskState  # noqa: E402
 
 import engine  # noqa: E402
+from bench._http import fresh_pg  # noqa: E402
 from engine.bpmn.script_env import make_script_engine  # noqa: E402
 from engine.context import EngineContext  # noqa: E402
 
@@ -97,13 +96,6 @@ def bench_engine(url: str, instances: int) -> tuple[list[float], float, list[flo
     return steps, elapsed, cpu
 
 
-def _fresh_pg(name: str) -> str:
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--instances", type=int, default=200)
@@ -115,7 +107,7 @@ def main() -> None:
     print(f"{'raw SpiffWorkflow':<22}{raw['mean']:>9.2f}{raw['p50']:>8.2f}{raw['p95']:>8.2f}{raw['p99']:>8.2f}"
           f"{1.0:>8.2f}{args.instances / raw_elapsed:>9.1f}{statistics.median(raw_cpu) * 1000:>8.2f}")
     sqlite_url = f"sqlite:///{tempfile.mkdtemp()}/bench.db"
-    for label, url in (("engine + SQLite", sqlite_url), ("engine + PostgreSQL", _fresh_pg("hwf_bench"))):
+    for label, url in (("engine + SQLite", sqlite_url), ("engine + PostgreSQL", fresh_pg("hwf_bench"))):
         steps, elapsed, cpu = bench_engine(url, args.instances)
         s = _stats(steps)
         print(f"{label:<22}{s['mean']:>9.2f}{s['p50']:>8.2f}{s['p95']:>8.2f}{s['p99']:>8.2f}"

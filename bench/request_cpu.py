@@ -16,6 +16,7 @@ import time
 
 import httpx
 from _http import Server, five_step_for, fresh_pg, load, prepare
+
 from engine.identity.demo import DEMO_PASSWORD
 
 USER, KEY = "zhangwei", "five_step_http"

@@ -17,7 +17,8 @@ from sqlalchemy import event
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import engine  # noqa: E402
-from bench.engine_step import BPMN, USER, _context, _fresh_pg  # noqa: E402
+from bench._http import fresh_pg  # noqa: E402
+from bench.engine_step import BPMN, USER, _context  # noqa: E402
 
 
 def main() -> None:
@@ -26,7 +27,7 @@ def main() -> None:
     parser.add_argument("--instances", type=int, default=5)
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args()
-    url = _fresh_pg("hwf_bench_sql") if args.pg else f"sqlite:///{tempfile.mkdtemp()}/sql.db"
+    url = fresh_pg("hwf_bench_sql") if args.pg else f"sqlite:///{tempfile.mkdtemp()}/sql.db"
     ctx = _context(url)
     engine.deploy(ctx, {BPMN.name: BPMN.read_bytes()}, actor="bench")
     seen: collections.Counter[str] = collections.Counter()

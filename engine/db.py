@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -111,10 +111,6 @@ class Database:
                     raise
         raise AssertionError("unreachable")
 
-    def advisory_lock(self, session: Session, key: int) -> None:
-        """Serialize a critical section until commit (PostgreSQL); SQLite already serializes writers."""
-        if self.is_postgres:
-            session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
 
 
 @contextmanager

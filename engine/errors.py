@@ -31,6 +31,8 @@ class Conflict(EngineError):
 
 class PermissionDenied(EngineError):
     code = "permission_denied"
+    # True once the refusal is in the audit trail where it was decided; the API's safety net then skips it.
+    audited = False
 
 
 class AuthenticationFailed(EngineError):

@@ -40,7 +40,6 @@ class AccessDenied(PermissionDenied):
         super().__init__(f"无权执行此操作 (not allowed: {action})", action=action,
                          task_id=task_id, instance_id=instance_id)
         self.actor = actor
-        self.audited = False  # set once `record_denial` wrote it; the API's safety net then skips it
 
 
 def default_policy(subject: Subject, institution: str, obj: str, act: str) -> bool:

@@ -7,7 +7,8 @@ from typing import Any
 from sqlalchemy import func, select
 
 from engine.context import EngineContext
-from engine.errors import NotFound, PermissionDenied
+from engine.definitions import latest_definition
+from engine.errors import PermissionDenied
 from engine.instances import start_form_of, start_instance
 from engine.models import Definition
 from engine.subject import Subject
@@ -66,10 +67,7 @@ def start_form(ctx: EngineContext, process_key: str, subject: Subject) -> Starta
         NotFound: no version of the process is deployed.
         PermissionDenied: the subject may not start it.
     """
-    with ctx.db.unit_of_work() as session:
-        row = next((r for r in _latest(session) if r.process_key == process_key), None)
-    if row is None:
-        raise NotFound("流程不存在 (process not deployed)", process_key=process_key)
+    row = ctx.db.read(lambda session: latest_definition(session, process_key))  # NotFound when never deployed
     institutions = start_institutions(row.attributes or {}, subject)
     if not institutions:
         raise PermissionDenied("无权发起此流程 (not allowed to start this process)", process_key=process_key)

@@ -122,5 +122,5 @@ def require_designer(ctx: EngineContext, subject: Subject, resource: str) -> Sub
     ctx.db.run(command)
     log.warning("designer access denied", extra={"actor": subject.username})
     denied = PermissionDenied("需要流程管理员角色 (designer requires process_admin)", resource=resource)
-    denied.audited = True  # type: ignore[attr-defined]  # designer.denied above; no second record
+    denied.audited = True  # designer.denied above; no second record
     raise denied

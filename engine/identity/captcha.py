@@ -37,9 +37,8 @@ def issue_captcha(ctx: EngineContext) -> str:
 
 def captcha_text(ctx: EngineContext, captcha_id: str) -> str | None:
     """The text to draw for a live challenge (for the image only), else None."""
-    with ctx.db.unit_of_work() as session:
-        row = session.get(LoginCaptcha, captcha_id)
-        return row.answer if row is not None and aware(row.expires_at) > now(ctx) else None
+    row = ctx.db.read(lambda session: session.get(LoginCaptcha, captcha_id))
+    return row.answer if row is not None and aware(row.expires_at) > now(ctx) else None
 
 
 def passes_captcha(ctx: EngineContext, session: Session, captcha_id: str | None, answer: str | None) -> bool:

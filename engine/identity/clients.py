@@ -274,6 +274,6 @@ def authenticate_signed_request(
             reason=exc.reason.value,
             details={"ip": client_ip, "method": method, "path": path.split("?")[0][:200]},
         )
-        exc.audited = True  # type: ignore[attr-defined]
+        exc.audited = True
         raise
     return Subject(client_subject(client.key_id), {}, client.key_id)

@@ -342,7 +342,7 @@ def require(
         details={"institution": institution, "object": obj, "action": act, **detail},
     )
     exc = PermissionDenied("没有权限执行该操作 (access denied)", object=obj, action=act)
-    exc.audited = True  # type: ignore[attr-defined]
+    exc.audited = True
     raise exc
 
 

@@ -44,9 +44,9 @@ def notify(ctx: EngineContext, session: Session, kind: str, recipients: list[str
     now = ctx.clock.now()
     session.flush()  # pending changes first, as when these rows went out in an ORM flush
     # A Core INSERT: every step notifies, and an ORM add + flush costs three times as much.
-    session.connection().execute(_INSERT, [{"recipient": r, "kind": kind, "title": title, "body": body, "urgent": urgent,
-                               "instance_id": instance.id, "task_id": task.id if task else None, "created_at": now}
-                              for r in people])
+    rows = [{"recipient": r, "kind": kind, "title": title, "body": body, "urgent": urgent,
+             "instance_id": instance.id, "task_id": task.id if task else None, "created_at": now} for r in people]
+    session.connection().execute(_INSERT, rows)
     run_at = now if urgent else after_quiet_hours(now, ctx.settings.quiet_hours, ctx.settings.timezone)
     for channel in sorted(set(ctx.settings.notify_channels) & set(KNOWN_CHANNELS)):
         enqueue(session, "notify", {"channel": channel, "kind": kind, "title": title, "body": body,
@@ -86,17 +86,15 @@ def list_notifications(ctx: EngineContext, subject: Subject, *, unread_only: boo
 
 def unread_count(ctx: EngineContext, subject: Subject) -> int:
     """How many of the subject's notifications are unread (the badge)."""
-    with ctx.db.unit_of_work() as session:
-        return int(session.scalar(select(func.count()).select_from(Notification).where(
-            Notification.recipient == subject.username, Notification.read_at.is_(None))) or 0)
+    return ctx.db.read(lambda session: int(session.scalar(select(func.count()).select_from(Notification).where(
+        Notification.recipient == subject.username, Notification.read_at.is_(None))) or 0))
 
 
 def unread_counts(ctx: EngineContext, subject: Subject) -> dict[str, int]:
     """The subject's unread notifications per kind (e.g. {"assigned": 2, "urged": 1}); kinds with none left out."""
-    with ctx.db.unit_of_work() as session:
-        rows = session.execute(select(Notification.kind, func.count()).where(
-            Notification.recipient == subject.username, Notification.read_at.is_(None)).group_by(Notification.kind))
-        return {kind: int(n) for kind, n in rows}
+    query = select(Notification.kind, func.count()).where(
+        Notification.recipient == subject.username, Notification.read_at.is_(None)).group_by(Notification.kind)
+    return ctx.db.read(lambda session: {kind: int(n) for kind, n in session.execute(query)})
 
 
 def mark_read(ctx: EngineContext, subject: Subject, ids: list[str] | None = None) -> int:

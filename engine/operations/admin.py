@@ -1,6 +1,6 @@
 """Admin overrides (reassign, approve on behalf, skip, reset) and bulk operations.
 
-Admin role only (settings.admin_roles in the task's institution), reason mandatory, and every one is
+Admin only (Casbin `instance, admin` in the task's institution), reason mandatory, and every one is
 audited with `override: true`, so the instance timeline shows it as an override.
 """
 from __future__ import annotations

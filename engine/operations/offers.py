@@ -16,18 +16,19 @@ from sqlalchemy.orm import Session
 from engine.context import EngineContext
 from engine.models import human_task as ht
 from engine.models import instance as inst
-from engine.operations._common import Loaded, load_task
+from engine.operations._common import Loaded, load_task_links
 from engine.operations.claims import returnable
 from engine.operations.sendback import withdrawable
 from engine.operations.signers import removable, step_signers
-from engine.permissions import allows, delegation
+from engine.permissions import allows
 from engine.subject import Subject
 
 # Operations on the open task itself: offered when the task is open and `authorize` would pass.
 ON_OPEN_TASK = ("complete", "send_back", "transfer", "delegate", "add_signer")
 
 
-def _offers(ctx: EngineContext, session: Session, subject: Subject, loaded: Loaded) -> Iterator[str]:
+def _offers(ctx: EngineContext, session: Session, subject: Subject, loaded: Loaded,
+            delegated: bool) -> Iterator[str]:
     task, instance = loaded.task, loaded.instance
     assert task is not None
 
@@ -36,9 +37,8 @@ def _offers(ctx: EngineContext, session: Session, subject: Subject, loaded: Load
 
     running = instance.status == inst.RUNNING
     if running and task.state == ht.OPEN:
-        delegated = delegation(session, task) is not None  # no transfer or second delegation meanwhile
         yield from (name for name in ON_OPEN_TASK
-                    if may(name) and not (delegated and name in ("transfer", "delegate")))
+                    if may(name) and not (delegated and name in ("transfer", "delegate")))  # not while delegated
         if not task.assignee and may("claim"):
             yield "claim"
         if returnable(subject, task) and may("unclaim"):
@@ -66,4 +66,5 @@ def task_actions(ctx: EngineContext, subject: Subject, task_id: str) -> list[str
         NotFound: No such task.
     """
     with ctx.db.unit_of_work() as session:
-        return list(_offers(ctx, session, subject, load_task(session, task_id)))
+        loaded, grant, _ = load_task_links(session, task_id)  # the active delegation comes with the task row
+        return list(_offers(ctx, session, subject, loaded, delegated=grant is not None))

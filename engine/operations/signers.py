@@ -48,15 +48,17 @@ def _is_last(session: Session, signer: Signer) -> bool:
     """Whether the signer is the only one left in their sign plan (a plan without signers cannot decide)."""
     if signer.plan_id is None:
         return False
-    plan = session.get(op.SignPlan, signer.plan_id)
-    return not any(s.id != signer.id and s.state not in (op.REMOVED, op.CANCELLED) for s in signers_of(session, plan))
+    other = session.scalar(select(Signer.id).where(Signer.plan_id == signer.plan_id, Signer.id != signer.id,
+                                                   Signer.state.notin_((op.REMOVED, op.CANCELLED))).limit(1))
+    return other is None
 
 
 def removable(ctx: EngineContext, session: Session, subject: Subject, signer: Signer, instance: Instance) -> bool:
     """Whether `remove_signer` would accept this signer from the subject (authorization, not acted, not last)."""
     row = session.get(HumanTask, signer.human_task_id) if signer.human_task_id else None
-    return _not_acted(signer, instance) and not _is_last(session, signer) and allows(
-        ctx, session, subject, "remove_signer", task=row, instance=instance, owner=signer.added_by)
+    return _not_acted(signer, instance) and allows(
+        ctx, session, subject, "remove_signer", task=row, instance=instance, owner=signer.added_by
+    ) and not _is_last(session, signer)
 
 
 def step_signers(session: Session, task: HumanTask) -> list[Signer]:

@@ -16,7 +16,8 @@ EXPERTS = {n: Subject(n) for n in ("e1", "e2", "e3", "e4")}
 VALID = {"applicant_name": "张三", "amount": 1200, "reason": "购买耗材"}
 
 
-KEYS = {"subprocess": "withsub"}
+# Bundle file -> the key of the process it starts (files whose top-level process id differs).
+KEYS = {"subprocess": "withsub", "callactivity": "withcall", "embedded_review": "withembedded"}
 
 
 def start(ctx, process: str, **data):

@@ -32,7 +32,6 @@ from tests.engine.operations.helpers import (
     FINANCE,
     HEAD,
     HEAD2,
-    KEYS,
     open_nodes,
     reopened,
     start,
@@ -41,8 +40,6 @@ from tests.engine.operations.helpers import (
 )
 
 E1 = EXPERTS["e1"]
-KEYS.setdefault("callactivity", "withcall")
-KEYS.setdefault("embedded_review", "withembedded")
 
 
 @pytest.fixture(params=["callactivity", "embedded_review"])

@@ -26,7 +26,7 @@ from tests.engine.operations.race import Race, race
 
 pytestmark = pytest.mark.commits
 
-E1, E2, E3, E4 = (EXPERTS[n] for n in ("e1", "e2", "e3", "e4"))
+E1, E2, E3 = (EXPERTS[n] for n in ("e1", "e2", "e3"))
 HEAD3 = Subject("dr_zhou", {"h1": frozenset({"dept_head"})})
 
 def rounds(*names: str) -> list[str]:
