@@ -143,27 +143,21 @@ def record_failed_attempt(
         state.last_failure_at,
         decision.locked_until,
     )
-    record(
-        ctx,
-        session,
-        actor=user.username,
-        action="login.failed",
-        reason=reason,
-        details={"ip": ip, "failures": state.failures},
-    )
+    return _refused_after_failure(ctx, session, user.username, code=reason, reason=reason, decision=decision,
+                                  details={"ip": ip}, failed={"failures": state.failures})
+
+
+def _refused_after_failure(
+    ctx: EngineContext, session: Session, actor: str, *, code: str, reason: str, decision: lockout.LockoutDecision,
+    details: dict[str, Any], failed: dict[str, Any],
+) -> LoginRefused:
+    """Audit a failed attempt (and the lockout it may cause) and say what the caller is told."""
+    record(ctx, session, actor=actor, action="login.failed", reason=reason, details={**details, **failed})
     if decision.locked:
-        record(
-            ctx,
-            session,
-            actor=user.username,
-            action="account.locked",
-            reason="连续登录失败",
-            details={"ip": ip, "locked_until": decision.locked_until.isoformat()},
-        )
+        record(ctx, session, actor=actor, action="account.locked", reason="连续登录失败",
+               details={**details, "locked_until": decision.locked_until.isoformat()})
         return LoginRefused("locked", locked_until=decision.locked_until.isoformat())
-    return LoginRefused(
-        reason, captcha_required=decision.captcha_required, attempts_left=decision.attempts_left
-    )
+    return LoginRefused(code, captcha_required=decision.captcha_required, attempts_left=decision.attempts_left)
 
 
 def open_session(
@@ -206,13 +200,8 @@ def _refuse_unknown(
         code = "bad_credentials"
     state, decision = lockout.record_failure(stored, at, policy)
     login_failures.store(session, key, state, at, policy)
-    record(ctx, session, actor="anonymous", action="login.failed", reason="unknown_user",
-           details={**details, "code": code, "failures": state.failures})
-    if decision.locked:
-        record(ctx, session, actor="anonymous", action="account.locked", reason="连续登录失败",
-               details={**details, "locked_until": decision.locked_until.isoformat()})
-        return LoginRefused("locked", locked_until=decision.locked_until.isoformat())
-    return LoginRefused(code, captcha_required=decision.captcha_required, attempts_left=decision.attempts_left)
+    return _refused_after_failure(ctx, session, "anonymous", code=code, reason="unknown_user", decision=decision,
+                                  details=details, failed={"code": code, "failures": state.failures})
 
 
 def _login_tx(
