@@ -5,6 +5,7 @@ from fastapi.testclient import TestClient
 
 from api.main import create_app
 from engine import Subject
+from tests.conftest import DATA
 
 USERS = {
     "alice": Subject("alice", {"h1": frozenset({"staff"})}),
@@ -27,3 +28,25 @@ def client(ctx):
 
 def as_user(name: str) -> dict[str, str]:
     return {"x-test-user": name}
+
+
+APPLICATION = {"applicant_name": "张三", "amount": 10, "reason": "耗材采购"}
+
+
+def deploy_file(client, name: str) -> None:
+    """Deploy tests/engine/data/<name> as admin through the API."""
+    files = [("files", (name, (DATA / name).read_bytes(), "application/xml"))]
+    assert client.post("/api/definitions", files=files, headers=as_user("admin")).status_code == 201
+
+
+def start_and_apply(client, process: str, *, application: dict | None = None, **data) -> tuple[str, str, list]:
+    """alice starts `process` in h1 and submits its application step: (instance id, application task id,
+    the tasks that submission created)."""
+    r = client.post(f"/api/processes/{process}/instances", json={"institution": "h1", "data": data},
+                    headers=as_user("alice"))
+    assert r.status_code == 201, r.text
+    apply_id = r.json()["open_tasks"][0]["id"]
+    ok = client.post(f"/api/tasks/{apply_id}/complete", headers=as_user("alice"),
+                     json={"data": application or APPLICATION})
+    assert ok.status_code == 200, ok.text
+    return r.json()["id"], apply_id, ok.json()["created"]

@@ -4,8 +4,7 @@ from __future__ import annotations
 import pytest
 
 from engine import Subject
-from tests.api.conftest import USERS, as_user
-from tests.conftest import DATA
+from tests.api.conftest import APPLICATION, USERS, as_user, deploy_file, start_and_apply
 
 ID_NUMBER = "11010119900101123X"
 
@@ -13,12 +12,8 @@ ID_NUMBER = "11010119900101123X"
 @pytest.fixture
 def finance_task(client, monkeypatch):
     monkeypatch.setitem(USERS, "fin_li", Subject("fin_li", {"h1": frozenset({"finance"})}))
-    files = [("files", ("approval.bpmn", (DATA / "approval.bpmn").read_bytes(), "application/xml"))]
-    assert client.post("/api/definitions", files=files, headers=as_user("admin")).status_code == 201
-    started = client.post("/api/processes/approval/instances", json={"institution": "h1"}, headers=as_user("alice"))
-    apply = started.json()["open_tasks"][0]["id"]
-    data = {"applicant_name": "张三", "amount": 10, "reason": "耗材采购", "id_number": ID_NUMBER}
-    assert client.post(f"/api/tasks/{apply}/complete", json={"data": data}, headers=as_user("alice")).status_code == 200
+    deploy_file(client, "approval.bpmn")
+    _, apply, _ = start_and_apply(client, "approval", application={**APPLICATION, "id_number": ID_NUMBER})
     review = client.get("/api/tasks", headers=as_user("dr_wang")).json()[0]["id"]
     assert client.post(f"/api/tasks/{review}/complete", json={"outcome": "approve"},
                        headers=as_user("dr_wang")).status_code == 200

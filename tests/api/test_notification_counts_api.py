@@ -1,17 +1,12 @@
 """`/api/notifications/unread-count` answers the total and the count per kind; `POST /read` the same."""
 from __future__ import annotations
 
-from tests.api.conftest import as_user
-from tests.conftest import DATA
+from tests.api.conftest import as_user, deploy_file, start_and_apply
 
 
 def test_unread_count_per_kind(client):
-    files = [("files", ("approval.bpmn", (DATA / "approval.bpmn").read_bytes(), "application/xml"))]
-    assert client.post("/api/definitions", files=files, headers=as_user("admin")).status_code == 201
-    started = client.post("/api/processes/approval/instances", json={"institution": "h1"}, headers=as_user("alice"))
-    instance, apply = started.json()["id"], started.json()["open_tasks"][0]["id"]
-    data = {"applicant_name": "张三", "amount": 10, "reason": "耗材采购"}
-    assert client.post(f"/api/tasks/{apply}/complete", json={"data": data}, headers=as_user("alice")).status_code == 200
+    deploy_file(client, "approval.bpmn")
+    instance, _, _ = start_and_apply(client, "approval")
     review = client.get("/api/tasks", headers=as_user("dr_wang")).json()[0]["id"]
     assert client.post(f"/api/tasks/{review}/claim", json={}, headers=as_user("dr_wang")).status_code == 200
     assert client.get("/api/notifications/unread-count", headers=as_user("dr_wang")).json() == {

@@ -2,31 +2,14 @@
 from __future__ import annotations
 
 from engine import Subject
-from tests.api.conftest import USERS, as_user
-from tests.conftest import DATA
+from tests.api.conftest import USERS, as_user, deploy_file, start_and_apply
 
 USERS.update({n: Subject(n) for n in ("e1", "e2", "e3", "archivist")})
 
 
-def _deploy(client, name):
-    files = [("files", (name, (DATA / name).read_bytes(), "application/xml"))]
-    assert client.post("/api/definitions", files=files, headers=as_user("admin")).status_code == 201
-
-
-def _start(client, process, **data):
-    r = client.post(f"/api/processes/{process}/instances", json={"institution": "h1", "data": data},
-                    headers=as_user("alice"))
-    assert r.status_code == 201, r.text
-    apply_id = r.json()["open_tasks"][0]["id"]
-    ok = client.post(f"/api/tasks/{apply_id}/complete", headers=as_user("alice"),
-                     json={"data": {"applicant_name": "张三", "amount": 10, "reason": "耗材采购"}})
-    assert ok.status_code == 200, ok.text
-    return r.json()["id"], ok.json()["created"]
-
-
 def test_countersign_vote_send_back_withdraw_urge_cc_and_notifications(client):
-    _deploy(client, "countersign.bpmn")
-    instance_id, created = _start(client, "countersign", rule="ratio", signers=["e1", "e2", "e3"])
+    deploy_file(client, "countersign.bpmn")
+    instance_id, _, created = start_and_apply(client, "countersign", rule="ratio", signers=["e1", "e2", "e3"])
     assert sorted(t["assignee"] for t in created) == ["e1", "e2", "e3"]
     mine = {t["assignee"]: t["id"] for t in created}
     r = client.post(f"/api/tasks/{mine['e1']}/complete", json={"outcome": "approve"}, headers=as_user("e1"))
@@ -60,8 +43,8 @@ def test_countersign_vote_send_back_withdraw_urge_cc_and_notifications(client):
 
 
 def test_claim_signer_delegate_transfer_admin_and_attachments(client):
-    _deploy(client, "approval.bpmn")
-    instance_id, created = _start(client, "approval")
+    deploy_file(client, "approval.bpmn")
+    instance_id, _, created = start_and_apply(client, "approval")
     task_id = created[0]["id"]
     assert client.post(f"/api/tasks/{task_id}/claim", json={}, headers=as_user("alice")).status_code == 403
     assert client.post(f"/api/tasks/{task_id}/claim", json={}, headers=as_user("dr_wang")).json()["assignee"] \
