@@ -67,21 +67,27 @@ export function selectEntry({ id, attr, label, options, target }) {
   return { id, component: Component, isEdited: isSelectEntryEdited };
 }
 
+/**
+ * Checkboxes over a comma list attribute. Values outside `options` (an imported file's, a field the form
+ * no longer has) stay visible as "value (?)" so they can be unticked.
+ */
+function commaListCheckboxes(element, id, label, a, options) {
+  const current = splitList(a.get());
+  const opts = options.map(o => ({ value: o.value, label: o.label }));
+  current.filter(v => !opts.some(o => o.value === v)).forEach(v => opts.push({ value: v, label: v + ' (?)' }));
+  return jsx(CheckboxGroup, {
+    element, id, label, options: opts,
+    getValue: () => current,
+    setValue: (values) => a.set(values.join(','))
+  });
+}
+
 /** Multi-select (checkbox list) stored as a comma list attribute. */
 export function multiEntry({ id, attr, label, options, target }) {
   function Component(props) {
     const { element } = props;
     const translate = useService('translate');
-    const a = accessor(element, attr, target);
-    const current = splitList(a.get());
-    // keep values that are not in the catalogue (e.g. imported files) visible
-    const opts = options().map(o => ({ value: o.value, label: o.label }));
-    current.filter(v => !opts.some(o => o.value === v)).forEach(v => opts.push({ value: v, label: v + ' (?)' }));
-    return jsx(CheckboxGroup, {
-      element, id, label: translate(label), options: opts,
-      getValue: () => current,
-      setValue: (values) => a.set(values.join(','))
-    });
+    return commaListCheckboxes(element, id, translate(label), accessor(element, attr, target), options());
   }
   return { id, component: Component, isEdited: (node) => !!(node && node.querySelector('input:checked')) };
 }
@@ -91,11 +97,10 @@ export function multiEntry({ id, attr, label, options, target }) {
  * of the chosen form's fields; a text field while no form with fields is chosen.
  */
 export function formFieldsEntry({ id, attr, label, description }) {
+  const Text = textEntry({ id, attr, label, description }).component;
   function Component(props) {
     const { element } = props;
     const translate = useService('translate');
-    const debounce = useService('debounceInput');
-    const a = accessor(element, attr);
     const formKey = element.businessObject.get('camunda:formKey');
     const [fields, setFields] = useState([]);
     useEffect(() => {
@@ -103,21 +108,8 @@ export function formFieldsEntry({ id, attr, label, description }) {
       formFields(formKey).then((found) => { if (live) setFields(found); });
       return () => { live = false; };
     }, [formKey]);
-    if (!fields.length) {
-      return jsx(TextFieldEntry, {
-        element, id, label: translate(label), debounce, description: description && translate(description),
-        getValue: a.get, setValue: a.set, validate: (v) => noJuel(v, translate)
-      });
-    }
-    const current = splitList(a.get());
-    const opts = fields.slice();
-    // keep names the form no longer has visible, so they can be unticked
-    current.filter(v => !opts.some(o => o.value === v)).forEach(v => opts.push({ value: v, label: v + ' (?)' }));
-    return jsx(CheckboxGroup, {
-      element, id, label: translate(label), options: opts,
-      getValue: () => current,
-      setValue: (values) => a.set(values.join(','))
-    });
+    if (!fields.length) return jsx(Text, props);
+    return commaListCheckboxes(element, id, translate(label), accessor(element, attr), fields);
   }
   return {
     id, component: Component,
