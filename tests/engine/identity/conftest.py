@@ -30,6 +30,11 @@ def ictx(ctx: EngineContext) -> EngineContext:
     return ctx
 
 
+def login_as(ctx: EngineContext, who: str = "zhangwei", password: str = PASSWORD, **kw: object):  # noqa: ANN201
+    """`engine.login` from the tests' usual client address."""
+    return engine.login(ctx, who, password, ip="10.0.0.1", **kw)
+
+
 def subject_of(ctx: EngineContext, username: str, password: str = PASSWORD) -> Subject:
     result = engine.login(ctx, username, password, ip="10.0.0.1")
     info = engine.resolve_session(ctx, result.session_token)

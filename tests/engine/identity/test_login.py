@@ -16,19 +16,16 @@ from tests.engine.identity.conftest import (
     FAST_HASHER,
     PASSWORD,
     audit_actions,
+    login_as,
     solve_captcha,
     subject_of,
     with_settings,
 )
 
 
-def _login(ctx, who="zhangwei", password=PASSWORD, **kw):
-    return engine.login(ctx, who, password, ip="10.0.0.1", **kw)
-
-
 def test_login_by_username_or_employee_number_builds_roles_per_institution(ictx):
     for ident in ("zhangwei", "E1001"):
-        result = _login(ictx, ident)
+        result = login_as(ictx, ident)
         assert result.status == "ok" and result.session_token and result.csrf_token
     subject = engine.resolve_session(ictx, result.session_token).subject
     assert subject.roles == {"rmyy_main": frozenset({"doctor", "staff"})}
@@ -39,25 +36,25 @@ def test_login_by_username_or_employee_number_builds_roles_per_institution(ictx)
 
 def test_wrong_password_asks_for_captcha_then_locks_after_five(ictx, clock):
     with pytest.raises(AuthenticationFailed) as first:
-        _login(ictx, password="Wrong@2026hosp")
+        login_as(ictx, password="Wrong@2026hosp")
     assert first.value.code == "bad_credentials" and first.value.detail["captcha_required"] is True
     for _ in range(3):
         with pytest.raises(AuthenticationFailed):
-            _login(ictx, password="Wrong@2026hosp")
+            login_as(ictx, password="Wrong@2026hosp")
     with pytest.raises(AuthenticationFailed) as fifth:
-        _login(ictx, password="Wrong@2026hosp")
+        login_as(ictx, password="Wrong@2026hosp")
     assert fifth.value.code == "locked" and "locked_until" in fifth.value.detail
     with pytest.raises(AuthenticationFailed) as correct_but_locked:
-        _login(ictx)
+        login_as(ictx)
     assert correct_but_locked.value.code == "locked"
     assert "account.locked" in audit_actions(ictx, "zhangwei")
     clock.advance(minutes=15, seconds=1)
-    assert _login(ictx).status == "ok"
+    assert login_as(ictx).status == "ok"
 
 
 def test_unknown_user_is_bad_credentials_and_audited(ictx):
     with pytest.raises(AuthenticationFailed) as exc:
-        _login(ictx, "nobody")
+        login_as(ictx, "nobody")
     assert exc.value.code == "bad_credentials"
     assert audit_actions(ictx, "anonymous")[-1] == "login.failed"
 
@@ -67,7 +64,7 @@ def _answers(ctx, identifier: str) -> list[tuple[str, dict]]:
     answers = []
     for _ in range(6):
         with pytest.raises(AuthenticationFailed) as refused:
-            _login(ctx, identifier, password="Wrong@2026hosp")
+            login_as(ctx, identifier, password="Wrong@2026hosp")
         detail = {k: v for k, v in refused.value.detail.items() if k != "locked_until"}
         answers.append((refused.value.code, detail))
     return answers
@@ -84,7 +81,7 @@ def test_unknown_names_get_the_same_answers_as_real_accounts(ictx, clock):
     assert len(stored) == 2 and not {"nobody", "nobody2"} & set(stored)
     clock.advance(minutes=15, seconds=1)  # the lock runs out as a real account's does
     with pytest.raises(AuthenticationFailed) as again:
-        _login(ictx, "nobody", password="Wrong@2026hosp")
+        login_as(ictx, "nobody", password="Wrong@2026hosp")
     assert again.value.code == "bad_credentials"
     assert audit_actions(ictx, "anonymous").count("account.locked") == 2
 
@@ -92,7 +89,7 @@ def test_unknown_names_get_the_same_answers_as_real_accounts(ictx, clock):
 def test_admin_unlock_is_security_admin_only(ictx):
     for _ in range(5):
         with pytest.raises(AuthenticationFailed):
-            _login(ictx, password="Wrong@2026hosp")
+            login_as(ictx, password="Wrong@2026hosp")
     sys_admin = subject_of(ictx, "xitong_admin")
     with pytest.raises(PermissionDenied):
         engine.unlock_user(ictx, sys_admin, "zhangwei", reason="用户来电")
@@ -101,7 +98,7 @@ def test_admin_unlock_is_security_admin_only(ictx):
     with pytest.raises(ValidationFailed):
         engine.unlock_user(ictx, security, "zhangwei", reason="")
     engine.unlock_user(ictx, security, "zhangwei", reason="用户来电核实身份")
-    assert _login(ictx).status == "ok"
+    assert login_as(ictx).status == "ok"
     assert "user.unlocked" in audit_actions(ictx, "anquan_admin")
 
 
@@ -148,7 +145,7 @@ def test_first_login_forces_password_change_and_session_has_no_roles(ictx):
         reason="入职",
     )
     engine.assign_role(ictx, admin, "newnurse", "nurse", "zyy", reason="入职")
-    result = _login(ictx, "newnurse", "First#Login2026")
+    result = login_as(ictx, "newnurse", "First#Login2026")
     assert result.status == "password_change_required"
     info = engine.resolve_session(ictx, result.session_token)
     assert info.must_change_password and info.subject.roles == {}
@@ -167,15 +164,15 @@ def test_stored_password_failing_todays_policy_forces_change(ictx):
             .where(User.username == "wangfang")
             .values(password_hash=weak, password_history=[weak])
         )
-    assert _login(ictx, "wangfang", "weakpass").status == "password_change_required"
+    assert login_as(ictx, "wangfang", "weakpass").status == "password_change_required"
 
 
 def test_password_expiry_warning_then_forced_change(ictx, clock):
     clock.advance(days=85)
-    result = _login(ictx)
+    result = login_as(ictx)
     assert result.status == "ok" and result.password_expiry_warning_days == 5
     clock.advance(days=6)
-    assert _login(ictx).status == "password_change_required"
+    assert login_as(ictx).status == "password_change_required"
 
 
 def test_account_expiry_warns_then_refuses(ictx, clock):
@@ -185,11 +182,11 @@ def test_account_expiry_warns_then_refuses(ictx, clock):
             .where(User.username == "zhangwei")
             .values(expires_at=clock.now() + timedelta(days=10))
         )
-    assert _login(ictx).account_expiry_warning_days == 10
-    token = _login(ictx).session_token
+    assert login_as(ictx).account_expiry_warning_days == 10
+    token = login_as(ictx).session_token
     clock.advance(days=10)
     with pytest.raises(AuthenticationFailed) as exc:
-        _login(ictx)
+        login_as(ictx)
     assert exc.value.code == "account_expired"
     assert engine.resolve_session(ictx, token) is None
 
@@ -198,10 +195,10 @@ def test_inactive_account_refused_only_after_correct_password(ictx):
     admin = subject_of(ictx, "xitong_admin")
     engine.set_user_active(ictx, admin, "zhangwei", False, reason="离职")
     with pytest.raises(AuthenticationFailed) as wrong:
-        _login(ictx, password="Wrong@2026hosp")
+        login_as(ictx, password="Wrong@2026hosp")
     assert wrong.value.code == "bad_credentials"
     with pytest.raises(AuthenticationFailed) as right:
-        _login(ictx, **solve_captcha(ictx))
+        login_as(ictx, **solve_captcha(ictx))
     assert right.value.code == "inactive"
 
 
@@ -247,7 +244,7 @@ def test_totp_required_for_admin_roles_outside_development(ictx, clock, admin, r
 
 
 def test_idle_timeout_and_touch(ictx, clock):
-    token = _login(ictx).session_token
+    token = login_as(ictx).session_token
     clock.advance(minutes=10)
     assert engine.resolve_session(ictx, token) is not None  # touches last_seen
     clock.advance(minutes=14)
@@ -259,7 +256,7 @@ def test_idle_timeout_and_touch(ictx, clock):
 
 
 def test_absolute_lifetime_ends_an_active_session(ictx, clock):
-    token = _login(ictx).session_token
+    token = login_as(ictx).session_token
     for _ in range(ictx.settings.session_absolute_hours * 6 - 1):
         clock.advance(minutes=10)
         assert engine.resolve_session(ictx, token) is not None
@@ -269,7 +266,7 @@ def test_absolute_lifetime_ends_an_active_session(ictx, clock):
 
 
 def test_logout_ends_the_session(ictx):
-    token = _login(ictx).session_token
+    token = login_as(ictx).session_token
     assert engine.logout(ictx, token) is True
     assert engine.resolve_session(ictx, token) is None
     assert engine.logout(ictx, token) is False
@@ -277,23 +274,23 @@ def test_logout_ends_the_session(ictx):
 
 def test_after_a_wrong_password_the_captcha_is_checked_first_and_used_once(ictx, clock):
     with pytest.raises(AuthenticationFailed) as first:
-        _login(ictx, password="Wrong@2026hosp")
+        login_as(ictx, password="Wrong@2026hosp")
     assert first.value.detail["captcha_required"]
     with pytest.raises(AuthenticationFailed) as missing:
-        _login(ictx)  # the right password alone is not enough now
+        login_as(ictx)  # the right password alone is not enough now
     assert missing.value.code == "bad_captcha"
     challenge = solve_captcha(ictx)
     with pytest.raises(AuthenticationFailed) as wrong:
-        _login(ictx, captcha_id=challenge["captcha_id"], captcha_answer="ZZZZ")
+        login_as(ictx, captcha_id=challenge["captcha_id"], captcha_answer="ZZZZ")
     assert wrong.value.code == "bad_captcha"
     with pytest.raises(AuthenticationFailed) as reused:  # the challenge was used by the wrong answer
-        _login(ictx, **challenge)
+        login_as(ictx, **challenge)
     assert reused.value.code == "bad_captcha"
     late = solve_captcha(ictx)
     clock.advance(minutes=5, seconds=1)
     with pytest.raises(AuthenticationFailed) as expired:
-        _login(ictx, **late)
+        login_as(ictx, **late)
     assert expired.value.code == "locked"  # the fifth failure in a row
     clock.advance(minutes=15, seconds=1)
-    assert _login(ictx, **solve_captcha(ictx)).status == "ok"
+    assert login_as(ictx, **solve_captcha(ictx)).status == "ok"
     assert audit_actions(ictx, "zhangwei").count("login.failed") == 5

@@ -6,11 +6,7 @@ import pytest
 
 import engine
 from engine.errors import AuthenticationFailed, PermissionDenied, ValidationFailed
-from tests.engine.identity.conftest import PASSWORD, audit_actions, subject_of
-
-
-def _login(ctx, password=PASSWORD):
-    return engine.login(ctx, "zhangwei", password, ip="10.0.0.1")
+from tests.engine.identity.conftest import audit_actions, login_as, subject_of
 
 
 def test_lockout_and_idle_timeout_follow_the_new_values_without_restart(ictx, clock):
@@ -21,12 +17,12 @@ def test_lockout_and_idle_timeout_follow_the_new_values_without_restart(ictx, cl
     assert engine.security_settings(ictx, security)["lockout_minutes"] == 2
     for _ in range(2):
         with pytest.raises(AuthenticationFailed):
-            _login(ictx, "Wrong@2026hosp")
+            login_as(ictx, password="Wrong@2026hosp")
     with pytest.raises(AuthenticationFailed) as third:
-        _login(ictx, "Wrong@2026hosp")
+        login_as(ictx, password="Wrong@2026hosp")
     assert third.value.code == "locked"  # after 3, not the default 5
     clock.advance(minutes=2, seconds=1)
-    token = _login(ictx).session_token
+    token = login_as(ictx).session_token
     clock.advance(minutes=5, seconds=1)
     assert engine.resolve_session(ictx, token) is None  # idle for 5 minutes, not the default 15
     changed = [a for a in audit_actions(ictx, "anquan_admin") if a == "security.settings"]
