@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test setup services designer bench
+.PHONY: run test lint setup services designer bench
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,7 +33,10 @@ run: setup designer
 services:
 	./.ci/services
 
-test: setup designer services
+lint: setup
+	$(VENV)/bin/ruff check .
+
+test: lint designer services
 	$(PY) -m pytest -n 2 --dist loadfile
 
 bench: setup services

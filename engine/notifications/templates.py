@@ -11,8 +11,10 @@ from jinja2.sandbox import SandboxedEnvironment
 
 TEMPLATES: dict[str, tuple[str, str]] = {
     # kind: (title, body)
-    "assigned": ("新的待办：{{ title }}", "「{{ step }}」等待您处理{% if due_at %}，请于 {{ due_at }} 前完成{% endif %}。"),
-    "urged": ("【催办】{{ title }}", "{{ actor }} 催促您尽快处理「{{ step }}」。{% if reason %}留言：{{ reason }}{% endif %}"),
+    "assigned": ("新的待办：{{ title }}",
+                 "「{{ step }}」等待您处理{% if due_at %}，请于 {{ due_at }} 前完成{% endif %}。"),
+    "urged": ("【催办】{{ title }}",
+              "{{ actor }} 催促您尽快处理「{{ step }}」。{% if reason %}留言：{{ reason }}{% endif %}"),
     "cc": ("抄送：{{ title }}", "{{ actor }} 将流程抄送给您，仅供查阅。{% if reason %}说明：{{ reason }}{% endif %}"),
     "sent_back": ("退回：{{ title }}", "{{ actor }} 将「{{ step }}」退回给您。原因：{{ reason }}"),
     "completed": ("已办结：{{ title }}", "您发起的流程已{{ '通过' if outcome != 'reject' else '结束' }}。"),

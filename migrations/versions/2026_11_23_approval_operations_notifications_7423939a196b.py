@@ -4,9 +4,8 @@ Revision ID: 7423939a196b
 Revises: 99d4b7747fe9
 Create Date: 2026-11-23 16:34:19.740618
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '7423939a196b'
 down_revision = '99d4b7747fe9'

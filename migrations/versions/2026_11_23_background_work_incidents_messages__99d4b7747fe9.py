@@ -4,9 +4,8 @@ Revision ID: 99d4b7747fe9
 Revises: 9e71a2226d77
 Create Date: 2026-11-23 16:39:36.063928
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '99d4b7747fe9'
 down_revision = '9e71a2226d77'

@@ -4,9 +4,8 @@ Revision ID: 9e71a2226d77
 Revises: 0e385828ae3a
 Create Date: 2026-11-23 16:29:06.510833
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '9e71a2226d77'
 down_revision = '0e385828ae3a'

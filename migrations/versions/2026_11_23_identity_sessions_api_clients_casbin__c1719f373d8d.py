@@ -4,9 +4,8 @@ Revision ID: c1719f373d8d
 Revises: 7423939a196b
 Create Date: 2026-11-23 16:47:50.389093
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = 'c1719f373d8d'
 down_revision = '7423939a196b'

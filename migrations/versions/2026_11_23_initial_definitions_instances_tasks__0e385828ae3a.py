@@ -4,9 +4,8 @@ Revision ID: 0e385828ae3a
 Revises: 
 Create Date: 2026-11-23 16:22:13.011988
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0e385828ae3a'
 down_revision = None

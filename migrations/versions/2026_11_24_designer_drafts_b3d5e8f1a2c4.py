@@ -4,9 +4,8 @@ Revision ID: b3d5e8f1a2c4
 Revises: 5b1f0c7e2a91
 Create Date: 2026-11-24 10:00:00.000000
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = 'b3d5e8f1a2c4'
 down_revision = '5b1f0c7e2a91'

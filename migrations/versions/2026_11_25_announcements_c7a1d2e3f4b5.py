@@ -4,9 +4,8 @@ Revision ID: c7a1d2e3f4b5
 Revises: b3d5e8f1a2c4
 Create Date: 2026-11-25 10:00:00.000000
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = 'c7a1d2e3f4b5'
 down_revision = 'b3d5e8f1a2c4'

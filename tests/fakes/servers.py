@@ -60,8 +60,9 @@ class FakeSystem:
             def _serve(self, method: str) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
-                request = {"method": method, "path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()},
-                           "raw": raw, "json": json.loads(raw) if raw else None, "at": time.time()}
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                request = {"method": method, "path": self.path, "headers": headers, "raw": raw,
+                           "json": json.loads(raw) if raw else None, "at": time.time()}
                 with system.lock:
                     system.requests.append(request)
                     failing = system.fail_next > 0
@@ -137,9 +138,14 @@ def payment() -> FakeSystem:
     return FakeSystem("payment", {("POST", "/refunds"): _refund, ("GET", "/refunds/*"): _refund_status})
 
 
+def _archive_record(request: dict) -> dict:
+    id_number = str((request["json"] or {}).get("id_number", ""))
+    return {"found": True, "record_no": "BA-" + id_number[-4:]}
+
+
 def his() -> FakeSystem:
     return FakeSystem("his", {
-        ("POST", "/archive/check"): _ok(lambda r: {"found": True, "record_no": "BA-" + str((r["json"] or {}).get("id_number", ""))[-4:]}),
+        ("POST", "/archive/check"): _ok(_archive_record),
         ("POST", "/notifications"): _ok({"ack": True}),
         ("POST", "/exams/bookings"): _ok({"booked": ["血常规", "心电图"]}),
         ("POST", "/beds/bookings"): _ok({"booked": True, "bed_no": "DS-12"}),
@@ -151,8 +157,9 @@ def identity() -> FakeSystem:
 
 
 def notify() -> FakeSystem:
-    return FakeSystem("notify", {("POST", "/patient-messages"): _ok({"sent": True}), ("POST", "/sms"): _ok({"sent": True}),
-                                 ("POST", "/staff-messages"): _ok({"sent": True})})
+    sent = _ok({"sent": True})
+    return FakeSystem("notify", {("POST", "/patient-messages"): sent, ("POST", "/sms"): sent,
+                                 ("POST", "/staff-messages"): sent})
 
 
 def clinic() -> FakeSystem:

@@ -28,8 +28,8 @@ NS = {
     "camunda": "http://camunda.org/schema/1.0/bpmn",
     "hospital": "http://hospital-workflow.org/schema/1.0/bpmn",
 }
-CAM = "{%s}" % NS["camunda"]
-HOS = "{%s}" % NS["hospital"]
+CAM = f"{{{NS['camunda']}}}"
+HOS = f"{{{NS['hospital']}}}"
 
 BPMN_FILES = sorted(PROCESSES.glob("*/*.bpmn"))
 EXPECTED_KEYS = {"medical_record_copy", "referral", "leave_request", "guest_meal",

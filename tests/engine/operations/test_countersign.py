@@ -122,6 +122,7 @@ def test_concurrent_votes_on_two_of_three_decide_exactly_once(ctx):
     for t in threads:
         t.join()
     assert errors == []
-    assert open_nodes(ctx, view.id) == [("archive", None)], (states(ctx, view.id), get_instance(ctx, view.id, with_data=True).data)
+    assert open_nodes(ctx, view.id) == [("archive", None)], (states(ctx, view.id),
+                                                             get_instance(ctx, view.id, with_data=True).data)
     assert [t.node_id for t in get_instance(ctx, view.id).history].count("cs_ratio") == 3
     assert verify_audit_chain(ctx).ok

@@ -28,7 +28,7 @@ def build_scenario(tmp_path: Path, seed: int) -> tuple[Authorizer, list[str], li
     ]
     # A chain longer than pycasbin's hierarchy limit (9 hops).
     chain = [f"chain_{i}" for i in range(12)]
-    lines += [f"g, {a}, {b}, *" for a, b in zip(chain, chain[1:])]
+    lines += [f"g, {a}, {b}, *" for a, b in zip(chain, chain[1:], strict=False)]
     lines.append("p, chain_11, *, task, claim")
     lines.append("p, chain_8, *, task, read")
     users = [f"E{i:04d}" for i in range(300)]
