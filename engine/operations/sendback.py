@@ -131,14 +131,18 @@ def _acted_on(session: Session, instance_id: str, spiff_ids: set[str]) -> bool:
         HumanTask.state == ht.COMPLETED).limit(1)) is not None
 
 
-def _refusal(session: Session, instance_id: str, mine: HumanTask, signer: Signer | None,
-             workflow: Any) -> Conflict | None:
-    """Why my step cannot be rewound to me now, or None. Only what follows MY step counts: the
-    tasks below it in the Spiff tree, so a sibling parallel branch moving on does not block me."""
+def _decided_refusal(session: Session, instance_id: str, signer: Signer | None) -> Conflict | None:
+    """The refusal that needs no workflow: rewinding a decided countersign would throw away the other
+    signers' votes along with mine."""
     plan = session.get(SignPlan, signer.plan_id) if signer is not None and signer.plan_id else None
     if plan is not None and plan.status in (op.APPROVED, op.REJECTED):
-        # Rewinding would throw away the other signers' votes along with mine.
         return Conflict("会签已有结论，不能撤回 (the countersign has already decided)", instance_id=instance_id)
+    return None
+
+
+def _refusal(session: Session, instance_id: str, mine: HumanTask, workflow: Any) -> Conflict | None:
+    """Why my step cannot be rewound to me now, or None. Only what follows MY step counts: the
+    tasks below it in the Spiff tree, so a sibling parallel branch moving on does not block me."""
     if not is_done_step(workflow, mine.spiff_task_id):  # sent back past it, or merged away by a join
         return Conflict("流程已越过你的步骤，不能撤回 (the process has moved on past your step)",
                         instance_id=instance_id)
@@ -188,7 +192,11 @@ def withdrawable(ctx: EngineContext, session: Session, subject: Subject, loaded:
             ctx, session, subject, "withdraw", task=mine, instance=instance, owner=mine.completed_by):
         return False
     signer, plan = _open_vote(session, mine)
-    return plan is not None or _refusal(session, instance.id, mine, signer, restore(ctx, loaded)) is None
+    if plan is not None:
+        return True
+    if _decided_refusal(session, instance.id, signer) is not None:
+        return False
+    return _refusal(session, instance.id, mine, restore(ctx, loaded)) is None
 
 
 def withdraw(ctx: EngineContext, instance_id: str, subject: Subject, *, reason: str = "") -> list[TaskView]:
@@ -219,9 +227,10 @@ def withdraw(ctx: EngineContext, instance_id: str, subject: Subject, *, reason: 
             touch(session, loaded.instance, ctx.clock.now())
             record(ctx, session, subject, "task.withdraw_vote", instance=loaded.instance, task=mine, reason=reason)
             return [TaskView.of(t) for t in created]
+        if (refusal := _decided_refusal(session, instance_id, signer)) is not None:
+            raise refusal
         workflow = restore(ctx, loaded)
-        refusal = _refusal(session, instance_id, mine, signer, workflow)
-        if refusal is not None:
+        if (refusal := _refusal(session, instance_id, mine, workflow)) is not None:
             raise refusal
         frontier = session.scalars(select(HumanTask).where(HumanTask.instance_id == instance_id,
                                                            HumanTask.state.in_([ht.OPEN, ht.WAITING]))).all()
