@@ -13,6 +13,7 @@ from engine.models import Definition, Grant, HumanTask, Instance, Signer
 from engine.models import human_task as ht
 from engine.models import instance as inst
 from engine.models import operations as op
+from engine.permissions import delegation
 from engine.subject import Subject
 
 
@@ -80,6 +81,17 @@ def load_instance(session: Session, instance_id: str) -> Loaded:
 def require_open(task: HumanTask, instance: Instance) -> None:
     if task.state != ht.OPEN or instance.status != inst.RUNNING:
         raise Conflict("任务已处理或不在待办状态 (task is not open)", task_id=task.id, state=task.state)
+
+
+# 委派 hands the delegate the form only: the decisions about the step stay with the owner, who gets the task back.
+OWNER_DECISIONS = {"transfer": "转办", "send_back": "退回", "add_signer": "加签", "delegate": "再委派"}
+
+
+def require_not_delegated(session: Session, task: HumanTask, action: str) -> None:
+    """Refuse an owner's decision while the task is out with a delegate (the owner waits, the delegate submits)."""
+    if delegation(session, task) is not None:
+        raise Conflict(f"任务委派中，不能{OWNER_DECISIONS[action]} (task is delegated: the owner decides once it "
+                       "returns)", task_id=task.id, action=action)
 
 
 def require_running(instance: Instance) -> None:

@@ -8,8 +8,8 @@ from engine.context import EngineContext
 from engine.errors import Conflict, FieldError, ValidationFailed
 from engine.models import Definition, Grant, HumanTask, Signer, TaskCandidate
 from engine.notifications.service import notify
-from engine.operations._common import load_task, record, require_open
-from engine.permissions import authorize, delegation, run_command
+from engine.operations._common import load_task, record, require_not_delegated, require_open
+from engine.permissions import authorize, run_command
 from engine.signing import ACTIVE, touch
 from engine.subject import Subject
 from engine.views import TaskView
@@ -89,8 +89,7 @@ def transfer_task(ctx: EngineContext, task_id: str, subject: Subject, username: 
         task = loaded.task
         require_open(task, loaded.instance)
         authorize(ctx, session, subject, "transfer", task=task, instance=loaded.instance)
-        if delegation(session, task) is not None:
-            raise Conflict("任务委派中，不能转办 (task is delegated)", task_id=task_id)
+        require_not_delegated(session, task, "transfer")
         if not is_eligible(ctx, username, task, loaded.definition):
             raise ValidationFailed("该人员无权办理此步骤 (user is not eligible for this step)",
                                    [FieldError("/username", "不符合办理条件")])
@@ -120,8 +119,7 @@ def delegate_task(ctx: EngineContext, task_id: str, subject: Subject, username: 
         task, now = loaded.task, ctx.clock.now()
         require_open(task, loaded.instance)
         authorize(ctx, session, subject, "delegate", task=task, instance=loaded.instance)
-        if delegation(session, task) is not None:
-            raise Conflict("任务已委派 (task already delegated)", task_id=task_id)
+        require_not_delegated(session, task, "delegate")
         owner = task.assignee or subject.username
         session.add(Grant(instance_id=task.instance_id, task_id=task.id, kind="delegate", grantee=username,
                           granted_by=owner, created_at=now))

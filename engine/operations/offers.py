@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from engine.context import EngineContext
 from engine.models import human_task as ht
 from engine.models import instance as inst
-from engine.operations._common import Loaded, load_task_links
+from engine.operations._common import OWNER_DECISIONS, Loaded, load_task_links
 from engine.operations.claims import returnable
 from engine.operations.sendback import withdrawable
 from engine.operations.signers import removable, step_signers
@@ -38,7 +38,7 @@ def _offers(ctx: EngineContext, session: Session, subject: Subject, loaded: Load
     running = instance.status == inst.RUNNING
     if running and task.state == ht.OPEN:
         yield from (name for name in ON_OPEN_TASK
-                    if may(name) and not (delegated and name in ("transfer", "delegate")))  # not while delegated
+                    if may(name) and not (delegated and name in OWNER_DECISIONS))
         if not task.assignee and may("claim"):
             yield "claim"
         if returnable(subject, task) and may("unclaim"):

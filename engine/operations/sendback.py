@@ -27,6 +27,7 @@ from engine.operations._common import (
     load_instance,
     load_task,
     record,
+    require_not_delegated,
     require_open,
     require_reason,
     restore,
@@ -106,6 +107,7 @@ def send_back(ctx: EngineContext, task_id: str, subject: Subject, *, target: str
         task = loaded.task
         require_open(task, loaded.instance)
         authorize(ctx, session, subject, "send_back", task=task, instance=loaded.instance)
+        require_not_delegated(session, task, "send_back")
         workflow = restore(ctx, loaded)
         target_id, previous_actor = _choose(session, loaded, workflow, task.spiff_task_id, target)
         close_task(session, task, actor=subject.username, outcome="sent_back", data={}, now=ctx.clock.now())

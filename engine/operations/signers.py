@@ -12,7 +12,14 @@ from engine.models import HumanTask, Instance, Signer
 from engine.models import human_task as ht
 from engine.models import operations as op
 from engine.notifications.service import notify
-from engine.operations._common import load_instance, load_task, record, require_open, restore
+from engine.operations._common import (
+    load_instance,
+    load_task,
+    record,
+    require_not_delegated,
+    require_open,
+    restore,
+)
 from engine.operations.voting import settle
 from engine.permissions import allows, authorize, run_command
 from engine.signing import WAITING, clone_task, drop_row, open_signer, plan_for, signers_of, start_plan, touch
@@ -132,6 +139,7 @@ def add_signer(ctx: EngineContext, task_id: str, subject: Subject, username: str
         task, now = loaded.task, ctx.clock.now()
         require_open(task, loaded.instance)
         authorize(ctx, session, subject, "add_signer", task=task, instance=loaded.instance)
+        require_not_delegated(session, task, "add_signer")
         restore(ctx, loaded)  # the step must still exist in the workflow
         if position == "countersign" and plan_for(session, task) is None:
             raise Conflict("此步骤不是会签 (step is not a countersign)", task_id=task_id)

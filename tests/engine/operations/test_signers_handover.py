@@ -17,6 +17,7 @@ from engine import (
     list_signers,
     list_tasks,
     remove_signer,
+    send_back,
     task_actions,
     transfer_task,
     unclaim_task,
@@ -251,15 +252,23 @@ def test_add_signer_refusals(ctx):
     assert open_nodes(ctx, view.id) == [("dept_review", "dr_wang")] and list_signers(ctx, mine.id, HEAD) == []
 
 
-def test_a_delegated_task_cannot_be_transferred_and_is_not_offered_for_it(ctx):
+def test_a_delegate_only_fills_the_form_the_owner_keeps_the_decisions(ctx):
+    """委派: the delegate may submit (and comment); 转办, 退回, 加签 and re-delegating stay with the owner."""
     ctx.extras["roles_of"] = lambda user, inst: {"dr_li": {"dept_head"}}.get(user, set())
-    start(ctx, "approval")
+    view = start(ctx, "approval")
     task = claim_task(ctx, task_of(ctx, HEAD).id, HEAD)
     delegate_task(ctx, task.id, HEAD, "e4")
-    offered = task_actions(ctx, E4, task.id)
-    assert "complete" in offered and "transfer" not in offered and "delegate" not in offered
+    offered = set(task_actions(ctx, E4, task.id))
+    assert "complete" in offered and not offered & {"transfer", "delegate", "send_back", "add_signer"}
     with pytest.raises(Conflict, match="delegated"):
         transfer_task(ctx, task.id, E4, "dr_li")
+    with pytest.raises(Conflict, match="退回"):
+        send_back(ctx, task.id, E4, target="applicant", reason="材料不全")
+    with pytest.raises(Conflict, match="加签"):
+        add_signer(ctx, task.id, E4, "e1", position="after")
+    with pytest.raises(Conflict, match="再委派"):
+        delegate_task(ctx, task.id, E4, "e1")
+    assert open_nodes(ctx, view.id) == [("dept_review", "e4")]
     with pytest.raises(PermissionDenied):  # the owner waits for the delegate
         transfer_task(ctx, task.id, HEAD, "dr_li")
     complete_task(ctx, task.id, E4, outcome="approve")
