@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.schemas.workflow import DiagnosticOut
 from engine import DryRunTask
 
 MAX_XML = 5 * 1024 * 1024
@@ -91,15 +92,6 @@ class DraftOut(BaseModel):
     xml: str | None = None
     updated_by: str
     saved_at: datetime
-
-
-class DiagnosticOut(BaseModel):
-    element_id: str | None
-    line: int | None
-    message: str
-    severity: str
-    rule: str
-    file: str | None = None
 
 
 class DiagnosticsOut(BaseModel):

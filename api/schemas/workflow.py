@@ -76,7 +76,7 @@ class DiagnosticOut(BaseModel):
     element_id: str | None
     line: int | None
     severity: str
-    file: str | None
+    file: str | None = None
     rule: str
 
 
