@@ -1,10 +1,11 @@
 """Annotated dependencies shared by routers."""
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
+import engine
 from engine import EngineContext, Subject
 from engine.errors import AuthenticationFailed
 
@@ -24,3 +25,14 @@ def get_subject(request: Request) -> Subject:
 
 Ctx = Annotated[EngineContext, Depends(get_ctx)]
 CurrentSubject = Annotated[Subject, Depends(get_subject)]
+
+
+def allowed_somewhere(obj: str, act: str) -> Any:
+    """A router dependency: the subject holds (obj, act) in at least one institution, else 403 (audited).
+
+    As a router dependency it runs before the body is validated, so a refused user learns nothing
+    from 422 field messages.
+    """
+    def check(ctx: Ctx, subject: CurrentSubject) -> None:
+        engine.require_allowed_somewhere(ctx, subject, obj, act)
+    return Depends(check)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 import engine
-from api.deps import Ctx, CurrentSubject
+from api.deps import Ctx, CurrentSubject, allowed_somewhere
 from api.schemas.background import MessageIn
 
 router = APIRouter(prefix="/api", tags=["messages"])
@@ -18,8 +18,7 @@ def deliver(name: str, body: MessageIn, ctx: Ctx, subject: CurrentSubject) -> en
                                   sender=subject.username, institution=body.institution)
 
 
-@router.get("/messages")
+@router.get("/messages", dependencies=[allowed_somewhere("message", "read")])
 def recent(ctx: Ctx, subject: CurrentSubject, status: str | None = None, name: str | None = None,
            limit: int = 100) -> list[dict]:
-    engine.require_allowed_somewhere(ctx, subject, "message", "read")
     return engine.list_messages(ctx, status=status, name=name, limit=min(limit, 500))
