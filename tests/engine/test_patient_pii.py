@@ -65,3 +65,30 @@ def test_sealed_masked_revealed_and_editable_by_the_applicant(ctx):
     stored = "\n".join(str(tuple(r)) for t in ("instances", "human_tasks")
                        for r in sql(ctx, f"SELECT * FROM {t}"))  # noqa: S608 - fixed names
     assert "110101199001011234" not in stored and ID_NUMBER not in stored
+
+
+def test_state_inside_a_called_process_is_sealed_and_opens_in_memory():
+    """Pure runtime: the data of a call activity's tasks (subprocess state, SpiffWorkflow deltas) is sealed."""
+    from engine.bpmn.runtime import BpmnRuntime
+    from engine.bpmn.script_env import make_script_engine
+    from engine.security.fields import FieldCipher, generate_key
+    from engine.security.form_fields import FormFieldCodec, sensitive_fields
+
+    runtime = BpmnRuntime(make_script_engine)
+    runtime.serializer.codec = FormFieldCodec(FieldCipher({1: generate_key()}, 1))
+    specs = runtime.load_specs(runtime.parse_bundle(read_bundle("callactivity.bpmn"), "withcall").spec_json)
+    runtime.serializer.mark_sensitive(specs[0], sensitive_fields(
+        [{"properties": {"id_number": {"type": "string", "x-sensitive": "id_number"}}}]))
+    workflow = runtime.new_workflow(specs, {"applicant_name": "张三"})
+    runtime.advance(workflow)
+    [apply] = runtime.ready_steps(workflow)
+    runtime.complete_step(workflow, apply.task_id, {"id_number": ID_NUMBER})
+    [inside] = runtime.ready_steps(workflow)
+    assert inside.node_id == "c_dept" and inside.data["id_number"] == ID_NUMBER
+    state = runtime.dump(workflow)
+    assert ID_NUMBER not in state and '"pii:v1:' in state
+    restored = runtime.restore(specs, state)
+    [again] = runtime.ready_steps(restored)
+    assert again.data["id_number"] == ID_NUMBER  # in memory the called process sees the plain value
+    runtime.complete_step(restored, again.task_id, {"outcome": "approve"})
+    assert ID_NUMBER not in runtime.dump(restored)
