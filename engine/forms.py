@@ -12,6 +12,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import SchemaError
 
 from engine.errors import FieldError, ValidationFailed
+from engine.security.form_fields import schema_problem as sensitive_mark_problem
 
 FORM_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]{0,99}$")
 
@@ -79,7 +80,7 @@ def _check_schema(schema: Any) -> str | None:
         Draft202012Validator.check_schema(schema)
     except SchemaError as exc:
         return f"表单定义无效 (invalid JSON Schema): {exc.message}"
-    return None
+    return sensitive_mark_problem(schema)
 
 
 def _pointer(path: Any) -> str:

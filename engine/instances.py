@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from engine import audit
+from engine import audit, pii
 from engine.background import schedule_background_work
 from engine.context import EngineContext
 from engine.definitions import latest_definition
@@ -21,6 +21,7 @@ from engine.models import human_task as ht
 from engine.models import instance as inst
 from engine.notifications.service import notify, notify_assigned
 from engine.permissions import authorize, run_command
+from engine.security.form_fields import NONE, mask
 from engine.signing import materialise
 from engine.step_facts import read_step_facts
 from engine.subject import Subject
@@ -80,7 +81,9 @@ def persist_step(ctx: EngineContext, session: Session, instance: Instance, defin
     instance.state = runtime.dump(workflow)
     instance.updated_at = now
     data = runtime.data(workflow)
-    instance.title = render_title(definition.attributes.get("title"), data, definition.name)
+    # A title is shown to everyone who lists the instance: marked fields go into it masked.
+    titled = mask(data, runtime.serializer.sensitive_fields(workflow.spec) or NONE)
+    instance.title = render_title(definition.attributes.get("title"), titled, definition.name)
     finished = runtime.is_completed(workflow) and instance.status != inst.COMPLETED
     if finished:
         instance.status = inst.COMPLETED
@@ -179,6 +182,8 @@ def get_instance(ctx: EngineContext, instance_id: str, with_data: bool = False, 
             definition = session.get(Definition, instance.definition_id)
             specs = ctx.specs.get(definition, ctx.runtime)
             data = ctx.runtime.data(ctx.runtime.restore(specs, instance.state))
+            if subject is not None:
+                data = pii.shown(ctx, session, subject, instance=instance, definition=definition, data=data)
         return _view(session, instance, data, history=True)
 
     if subject is not None:

@@ -52,6 +52,11 @@ def _policy(ctx: EngineContext) -> Policy:
     return ctx.extras.get("policy") or default_policy
 
 
+def policy_allows(ctx: EngineContext, subject: Subject, institution: str, obj: str, act: str) -> bool:
+    """The installed policy's plain decision (no audit): e.g. ``pii``/``read`` for showing a field in full."""
+    return bool(_policy(ctx)(subject, institution, obj, act))
+
+
 def is_admin(ctx: EngineContext, subject: Subject, institution: str) -> bool:
     """Whether the policy lets the subject administer instances in the institution (`instance`, `admin`)."""
     return _policy(ctx)(subject, institution, "instance", "admin")

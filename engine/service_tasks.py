@@ -4,9 +4,14 @@ The call happens in a `connector` job after the command commits. On success a ne
 the SpiffWorkflow task, storing the result under `hospital:resultVariable` (default `<node_id>_result`)
 and advancing the workflow. Failures are retried by the worker with back-off; after the last attempt an
 incident is opened (engine/incidents.py).
+
+When the definition has x-sensitive form fields the job row holds the parameters sealed as one value
+(``params_sealed``, engine/security/form_fields.py): they may carry the patient's ID number or phone
+under any name. The connector itself gets them in plain.
 """
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -22,6 +27,7 @@ from engine.errors import Conflict
 from engine.jobs.errors import JobError
 from engine.jobs.queue import enqueue, job_handler
 from engine.models import Instance, Job
+from engine.security.form_fields import PREFIX
 
 log = logging.getLogger("engine.connectors")
 
@@ -48,8 +54,26 @@ def schedule_connector_calls(ctx: EngineContext, session: Session, instance: Ins
             params, error = _parameters(ctx, task)
             payload = {"instance_id": instance.id, "task_id": str(task.id), "node_id": task.task_spec.bpmn_id,
                        "connector": task.task_spec.connector, "params": params, "param_error": error}
+            if params and ctx.runtime.serializer.sensitive_fields(workflow.spec):
+                payload["params"], payload["params_sealed"] = None, _seal_params(ctx, str(task.id), params)
             enqueue(session, "connector", payload, run_at=ctx.clock.now(), instance_id=instance.id,
                     dedupe_key=f"connector:{task.id}", max_attempts=ctx.settings.connector_max_attempts)
+
+
+def _seal_params(ctx: EngineContext, task_id: str, params: dict[str, Any]) -> str:
+    cipher = ctx.runtime.serializer.codec.cipher  # type: ignore[union-attr]
+    text = json.dumps(params, ensure_ascii=False, default=str)
+    return PREFIX + cipher.encrypt(text, context=f"jobs.connector.params:{task_id}")
+
+
+def job_params(ctx: EngineContext, payload: dict[str, Any]) -> dict[str, Any]:
+    """A connector job's parameters in plain (opened when the row holds them sealed)."""
+    sealed = payload.get("params_sealed")
+    if not sealed:
+        return dict(payload.get("params") or {})
+    cipher = ctx.runtime.serializer.codec.cipher  # type: ignore[union-attr]
+    return dict(json.loads(cipher.decrypt(sealed[len(PREFIX):],
+                                          context=f"jobs.connector.params:{payload['task_id']}")))
 
 
 def complete_service_task(ctx: EngineContext, instance_id: str, task_id: str, result: Any, *,
@@ -93,7 +117,7 @@ def _run_connector_job(ctx: EngineContext, job: Job) -> None:
     if p.get("param_error"):
         raise JobError(f"参数表达式错误 (input parameter failed): {p['param_error']}", retryable=False)
     # The same key on every attempt: a remote that honours it applies the call once.
-    result = call_connector(ctx, p["connector"], p["params"] or {},
+    result = call_connector(ctx, p["connector"], job_params(ctx, p),
                             idempotency_key=f"{p['instance_id']}:{p['task_id']}")
     complete_service_task(ctx, p["instance_id"], p["task_id"], result)
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from engine import audit
+from engine import audit, pii
 from engine.bpmn.runtime import ReadyStep
 from engine.context import EngineContext
 from engine.errors import Conflict, FieldError, ValidationFailed
@@ -20,7 +20,7 @@ from engine.models import human_task as ht
 from engine.models import instance as inst
 from engine.operations._common import load_task, load_task_links
 from engine.operations.voting import intercept
-from engine.permissions import authorize, run_command
+from engine.permissions import authorize, may_act, run_command
 from engine.subject import Subject
 from engine.views import InstanceView, TaskDetail, TaskView
 
@@ -65,16 +65,21 @@ def get_task(ctx: EngineContext, task_id: str, subject: Subject) -> TaskDetail:
         form = _form(definition, task.form_key)
         extensions = definition.steps.get(task.node_id, {}).get("extensions", {})
         perms = StepPermissions.from_step(task.node_id, extensions, form)
+        keep: frozenset[str] = frozenset()
         if task.state == ht.OPEN and instance.status == inst.RUNNING:
             _, step = _step(ctx, instance, definition, task)
             data = step.data
+            if form and may_act(ctx, subject, task):  # what they must fill in, they see as it is
+                keep = pii.editable_fields(form.schema, perms.readonly, perms.hidden)
         else:
             data = task.data or {}
+        data = pii.shown(ctx, session, subject, instance=instance, definition=definition,
+                         data=visible_data(dict(data), perms), keep=keep, task_id=task.id)
         return TaskDetail(
             task=TaskView.of(task),
             schema=visible_schema(form, perms) if form else None,
             ui=form.ui if form else {},
-            data=visible_data(dict(data), perms),
+            data=data,
             outcomes=list(extensions.get("outcomes") or DEFAULT_OUTCOMES),
             readonly=sorted(perms.readonly),
             instance=_view(session, instance),
@@ -116,7 +121,9 @@ def complete_task(
                                    [FieldError("/outcome", f"可选: {', '.join(outcomes)}", "enum")])
         form = _form(definition, task.form_key)
         perms = StepPermissions.from_step(task.node_id, step.extensions, form)
-        accepted = accept_submission(form, perms, step.data, submitted)
+        # A read-only marked field sent back as it was shown (masked) is an unchanged value.
+        sent = pii.drop_masked_echo(submitted, step.data, pii.fields_of(ctx, definition), hidden=perms.hidden)
+        accepted = accept_submission(form, perms, step.data, sent)
         special = intercept(ctx, session, task=task, instance=instance, definition=definition, workflow=workflow,
                             subject=subject, outcome=outcome, accepted=accepted, reason=reason, grant=grant,
                             signer=signer)
@@ -125,7 +132,8 @@ def complete_task(
         updates = {**accepted, "outcome": outcome, f"{task.node_id}_outcome": outcome}
         ctx.runtime.complete_step(workflow, step.task_id, updates)
         now = ctx.clock.now()
-        close_task(session, task, actor=subject.username, outcome=outcome, data=accepted, now=now)
+        close_task(session, task, actor=subject.username, outcome=outcome,
+                   data=pii.seal_data(ctx, definition, accepted), now=now)
         applied = persist_step(ctx, session, instance, definition, workflow)
         audit.append(session, actor=subject.username, action="task.complete", at=now, instance_id=instance.id,
                      task_id=task.id, reason=reason, payload=accepted,

@@ -1,10 +1,13 @@
 """Workflow state (de)serialization that keeps the process spec out of every instance row.
 
 The spec is stored once per definition version; an instance row only holds its task tree and data.
+Form fields marked ``x-sensitive`` are sealed in that data on dump and opened on load
+(engine/security/form_fields.py): the stored text never holds them in plain, the live workflow always does.
 """
 from __future__ import annotations
 
 import json
+import weakref
 from typing import Any
 from uuid import UUID
 
@@ -14,6 +17,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 
 from engine.bpmn.specs.connector_task import ConnectorTask, ConnectorTaskConverter
+from engine.security.form_fields import PREFIX, FormFieldCodec, SensitiveFields
 
 STATE_FORMAT_VERSION = "hwf-1"
 
@@ -48,6 +52,15 @@ class StateSerializer:
 
     def __init__(self) -> None:
         self.registry = build_registry()
+        self.codec: FormFieldCodec | None = None  # set by EngineContext; None: nothing is sealed
+        self._sensitive: weakref.WeakKeyDictionary[Any, SensitiveFields] = weakref.WeakKeyDictionary()
+
+    def mark_sensitive(self, spec: Any, fields: SensitiveFields) -> None:
+        """Seal `fields` in the state of every workflow of this (top-level) spec from now on."""
+        self._sensitive[spec] = fields
+
+    def sensitive_fields(self, spec: Any) -> SensitiveFields | None:
+        return self._sensitive.get(spec)
 
     def dump_specs(self, spec: Any, subprocess_specs: dict[str, Any]) -> str:
         return json.dumps(
@@ -64,6 +77,9 @@ class StateSerializer:
 
     def dump_state(self, workflow: BpmnWorkflow) -> str:
         dct = self.registry.convert(workflow)
+        fields = self._sensitive.get(workflow.spec)
+        if fields and self.codec is not None:
+            _each_data(dct, lambda data, memo: self.codec.seal(data, fields, memo))  # type: ignore[union-attr]
         dct[BpmnWorkflowSerializer.VERSION_KEY] = STATE_FORMAT_VERSION
         return json.dumps(dct, ensure_ascii=False, separators=(",", ":"))
 
@@ -72,4 +88,21 @@ class StateSerializer:
         version = dct.pop(BpmnWorkflowSerializer.VERSION_KEY, None)
         if version != STATE_FORMAT_VERSION:
             raise ValueError(f"unknown stored workflow format {version!r}")
+        if self.codec is not None and f'"{PREFIX}v' in text:  # states saved before sealing load as they are
+            _each_data(dct, self.codec.unseal)
         return self.registry.restore(dct, spec=spec, subprocess_specs=subprocess_specs)
+
+
+def _each_data(dct: dict[str, Any], change: Any) -> None:
+    """Replace every data dict of a converted state with `change(data, memo)`: the workflows' data, a root
+    task's data and the other tasks' `delta.updates` (SpiffWorkflow stores a child's top-level changes)."""
+    memo: dict[tuple[str, str], str] = {}
+    for workflow in (dct, *(dct.get("subprocesses") or {}).values()):
+        if isinstance(workflow.get("data"), dict):
+            workflow["data"] = change(workflow["data"], memo=memo)
+        for task in (workflow.get("tasks") or {}).values():
+            if task.get("data"):
+                task["data"] = change(task["data"], memo=memo)
+            delta = task.get("delta")
+            if delta and delta.get("updates"):
+                delta["updates"] = change(delta["updates"], memo=memo)

@@ -12,6 +12,7 @@ from uuid import UUID
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine import pii
 from engine.context import EngineContext
 from engine.errors import Conflict, EngineError, FieldError, ValidationFailed
 from engine.forms import StepPermissions, accept_submission
@@ -70,7 +71,8 @@ def _decide_step(ctx: EngineContext, session: Session, loaded: Any, subject: Sub
     task, now = loaded.task, ctx.clock.now()
     workflow = restore(ctx, loaded)
     plan = plan_for(session, task)
-    close_task(session, task, actor=subject.username, outcome=outcome, data=data, now=now)
+    close_task(session, task, actor=subject.username, outcome=outcome,
+               data=pii.seal_data(ctx, loaded.definition, data), now=now)
     if plan is not None:  # the remaining votes are cancelled; the step gets the admin's outcome
         return finish_plan(ctx, session, plan, outcome, loaded.instance, loaded.definition, workflow, now)
     ctx.runtime.complete_step(workflow, task.spiff_task_id,
@@ -97,7 +99,9 @@ def admin_approve(ctx: EngineContext, task_id: str, subject: Subject, *, reason:
         form = _form(loaded.definition, loaded.task.form_key)
         perms = StepPermissions.from_step(loaded.task.node_id, ext, form)
         current = restore(ctx, loaded).get_task_from_id(UUID(loaded.task.spiff_task_id)).data
-        accepted = accept_submission(form, perms, current, dict(data or {}))
+        submitted = pii.drop_masked_echo(dict(data or {}), current, pii.fields_of(ctx, loaded.definition),
+                                         hidden=perms.hidden)
+        accepted = accept_submission(form, perms, current, submitted)
         created = _decide_step(ctx, session, loaded, subject, outcome, accepted)
         record(ctx, session, subject, "admin.approve", instance=loaded.instance, task=loaded.task, reason=reason,
                override=True, outcome=outcome, node_id=loaded.task.node_id)

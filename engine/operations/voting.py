@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine import audit
+from engine import audit, pii
 from engine.bpmn.rewind import ready_data
 from engine.context import EngineContext
 from engine.errors import FieldError, ValidationFailed
@@ -49,7 +49,7 @@ def finish_plan(ctx: EngineContext, session: Session, plan: SignPlan, outcome: s
     signers = signers_of(session, plan)
     merged: dict[str, Any] = {}
     for signer in sorted((s for s in signers if s.acted_at), key=acted_key):
-        merged.update(signer.data or {})
+        merged.update(pii.open_data(ctx, signer.data) or {})
     updates = {**merged, "outcome": outcome, f"{plan.node_id}_outcome": outcome,
                f"{plan.node_id}_votes": votes_of(signers)}
     ctx.runtime.complete_step(workflow, plan.spiff_task_id, updates)
@@ -84,9 +84,10 @@ def _vote(ctx: EngineContext, session: Session, signer: Signer, task: HumanTask,
     if outcome not in VOTE_OUTCOMES:
         raise ValidationFailed("会签只能同意或拒绝 (a countersign vote is approve or reject)",
                                [FieldError("/outcome", "可选: approve, reject", "enum")])
-    close_task(session, task, actor=subject.username, outcome=outcome, data=accepted, now=now)
+    stored = pii.seal_data(ctx, definition, accepted)
+    close_task(session, task, actor=subject.username, outcome=outcome, data=stored, now=now)
     signer.state = op.APPROVED if outcome == "approve" else op.REJECTED
-    signer.outcome, signer.data, signer.acted_at = outcome, accepted, now
+    signer.outcome, signer.data, signer.acted_at = outcome, stored, now
     session.flush()
     plan = session.get(SignPlan, signer.plan_id)
     return settle(ctx, session, plan, task, instance, definition, workflow, now)
@@ -96,9 +97,10 @@ def _before_done(ctx: EngineContext, session: Session, signer: Signer, task: Hum
                  definition: Definition, workflow: Any, subject: Subject, outcome: str | None,
                  accepted: dict[str, Any], now: datetime) -> list[HumanTask]:
     """The 加签-before signer has acted: their opinion is recorded and the held task reopens."""
-    close_task(session, task, actor=subject.username, outcome=outcome, data=accepted, now=now)
+    stored = pii.seal_data(ctx, definition, accepted)
+    close_task(session, task, actor=subject.username, outcome=outcome, data=stored, now=now)
     signer.state = op.REJECTED if outcome == "reject" else op.APPROVED
-    signer.outcome, signer.data, signer.acted_at = outcome, accepted, now
+    signer.outcome, signer.data, signer.acted_at = outcome, stored, now
     held = session.get(HumanTask, signer.waiting_task_id)
     data = ready_data(workflow, task.spiff_task_id)
     data.update(accepted)
@@ -116,7 +118,8 @@ def _delegate_done(ctx: EngineContext, session: Session, grant: Any, task: Human
                    now: datetime) -> list[HumanTask]:
     """The delegate has acted: their data is prefilled, history keeps their row, the owner finishes."""
     history = clone_task(session, task, subject.username, now)
-    close_task(session, history, actor=subject.username, outcome="delegate_done", data=accepted, now=now)
+    close_task(session, history, actor=subject.username, outcome="delegate_done",
+               data=pii.seal_data(ctx, definition, accepted), now=now)
     ready_data(workflow, task.spiff_task_id).update(accepted)
     grant.revoked_at = now
     task.assignee = grant.granted_by

@@ -18,6 +18,7 @@ from engine.errors import ScriptError, ValidationFailed
 from engine.jobs.queue import enqueue
 from engine.jobs.worker import claim_jobs, run_job
 from engine.models import AuditRecord, Job
+from engine.service_tasks import job_params
 from tests.background.conftest import deploy_bg
 
 FINANCE = Subject("fin_li", {"h1": frozenset({"finance"})})
@@ -142,7 +143,8 @@ def test_worker_dies_mid_job_rerun_after_lease_once_effect_once(bg, fakes, clock
     [job] = claim_jobs(bg, "worker-A", limit=1)
     # worker A calls the payment platform, then dies before recording anything
     from engine.connectors import call_connector
-    call_connector(bg, "payment.refund", job.payload["params"], idempotency_key=f"{view.id}:{job.payload['task_id']}")
+    call_connector(bg, "payment.refund", job_params(bg, job.payload),
+                   idempotency_key=f"{view.id}:{job.payload['task_id']}")
     assert run_due_jobs(bg, "worker-B") == 0  # the lease still holds
     clock.advance(seconds=61)
     assert run_due_jobs(bg, "worker-B") == 1
