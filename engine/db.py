@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
+from engine._pg_cursor import LazyDescriptionCursor
 from engine.errors import Conflict
 
 T = TypeVar("T")
@@ -55,7 +56,8 @@ def make_engine(url: str, echo: bool = False) -> Engine:
                                connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_SECONDS})
         _sqlite_setup(engine)
         return engine
-    engine = create_engine(url, echo=echo, pool_size=10, max_overflow=20)
+    engine = create_engine(url, echo=echo, pool_size=10, max_overflow=20,
+                           connect_args={"cursor_factory": LazyDescriptionCursor})
     _pg_setup(engine)
     return engine
 

@@ -94,3 +94,16 @@ def test_a_command_survives_the_server_closing_its_pooled_connection(ctx, backen
     ctx.db.run(lambda s: s.add(Institution(code="h10", name="十院", kind="hospital")))
     assert _count(ctx, Institution) == 2
 
+
+def test_the_lazy_description_describes_the_result_it_came_from(ctx, backend):
+    if backend != "postgres":
+        pytest.skip("PostgreSQL: the engine's psycopg cursor")
+    with ctx.db.engine.connect() as conn:
+        cursor = conn.connection.driver_connection.cursor()
+        cursor.execute("SELECT 1::int AS a, 'x'::text AS b, now() AS c")
+        lazy, eager = cursor.description, psycopg.Cursor.description.fget(cursor)
+        cursor.execute("SELECT 2 AS other")  # the cursor moves on before the columns are looked at
+        assert len(lazy) == 3
+        assert [tuple(c) for c in lazy] == [tuple(c) for c in eager] and lazy[1].name == "b"
+        cursor.execute("UPDATE institutions SET name = name WHERE false")
+        assert cursor.description is None
