@@ -265,8 +265,10 @@ def _committed(session: Session, before_commit: Callable[[Session], None] = lamb
             run_deferred(session)
             if driver is not None:
                 _commit_in_pipeline(session, driver)
-        session.commit()  # on PostgreSQL with deferred rows: already committed, this only ends the session's
-    except BaseException:  # transaction (psycopg skips a COMMIT when no transaction is open)
+        # After a pipelined COMMIT this only ends the session's transaction: psycopg sends no COMMIT
+        # when the connection has no transaction open.
+        session.commit()
+    except BaseException:
         session.rollback()
         raise
     finally:
