@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from engine import audit
+from engine import db as engine_db
 from engine.db import defer
 from engine.models import AuditRecord, Institution, Notification
 from engine.models.base import new_id
@@ -107,3 +108,18 @@ def test_the_lazy_description_describes_the_result_it_came_from(ctx, backend):
         assert [tuple(c) for c in lazy] == [tuple(c) for c in eager] and lazy[1].name == "b"
         cursor.execute("UPDATE institutions SET name = name WHERE false")
         assert cursor.description is None
+
+
+def test_an_idle_pooled_connection_is_pinged_and_replaced(ctx, backend, monkeypatch):
+    if backend != "postgres":
+        pytest.skip("PostgreSQL: SQLite has no server connection to lose")
+    ctx.db.run(lambda s: s.add(Institution(code="h9", name="九院", kind="hospital")))
+    url = ctx.db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                      " WHERE datname = current_database() AND pid <> pg_backend_pid()")
+    monkeypatch.setattr(engine_db, "IDLE_PING_SECONDS", 0.0)  # every pooled connection counts as idle
+    attempts = []
+    ctx.db.run(lambda s: attempts.append(s.add(Institution(code="h10", name="十院", kind="hospital"))))
+    assert len(attempts) == 1  # the ping found the dead connection at checkout: no statement failed
+    assert _count(ctx, Institution) == 2
