@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
+from engine.db import defer, transaction_cache
 from engine.errors import EngineError
 from engine.models import AuditHead, AuditRecord
 
@@ -25,6 +26,7 @@ _MOVE_HEAD = (update(AuditHead).where(AuditHead.id == HEAD_ID)
               .values(seq=bindparam("new_seq"), hash=bindparam("new_hash")))
 _COLUMNS = tuple(AuditRecord.__table__.columns)
 _INSERT = AuditRecord.__table__.insert()
+_HEAD_CACHE = "audit_head"  # (seq, hash) after this transaction's last append, while it holds the lock
 
 
 def digest(payload: Any) -> str:
@@ -67,23 +69,28 @@ def append(
     payload: Any = None,
     details: dict[str, Any] | None = None,
 ) -> AuditRecord:
-    """Add one audit record chained to the previous one; written now, committed by the caller's unit of work.
+    """Add one audit record chained to the previous one; written with the caller's unit of work.
 
-    Pending ORM changes are flushed first (callers rely on that); the record itself is a Core INSERT,
-    a third of the cost of an ORM flush, and is returned detached. The ``audit_head`` row moves with it.
+    Pending ORM changes are flushed first (callers rely on that). The record is returned detached.
 
-    Appenders are serialized by the head row's lock (``SELECT … FOR UPDATE``; SQLite has one writer).
+    Appenders are serialized by the head row's lock (``SELECT … FOR UPDATE``; SQLite has one writer),
+    taken at the transaction's first append and held until its commit. The head is read once per
+    transaction; later appends chain to the cached head. The record's INSERT and the head's UPDATE
+    are deferred (`engine.db.defer`): on PostgreSQL they travel with the COMMIT in one round trip, so
+    the lock is held for one round trip instead of three.
 
     Raises:
         EngineError: the head row is missing (database not built by the migrations).
     """
-    # Core statements go straight to the connection: half the Python cost of Session.execute.
-    connection = session.connection()
-    last = connection.execute(_HEAD_FOR_UPDATE).first()
+    cache = transaction_cache(session)
+    last = cache.get(_HEAD_CACHE)
     if last is None:
-        raise EngineError("审计链头缺失，请运行数据库迁移 (audit head missing: run the migrations)")
+        # Core statements go straight to the connection: half the Python cost of Session.execute.
+        last = session.connection().execute(_HEAD_FOR_UPDATE).first()
+        if last is None:
+            raise EngineError("审计链头缺失，请运行数据库迁移 (audit head missing: run the migrations)")
     record = AuditRecord(
-        seq=last.seq + 1,
+        seq=last[0] + 1,
         at=at,
         actor=actor,
         action=action,
@@ -92,12 +99,13 @@ def append(
         reason=reason or "",
         payload_digest=digest(payload),
         details=details or {},
-        prev_hash=last.hash,
+        prev_hash=last[1],
     )
     record.hash = _record_hash(record)
     session.flush()
-    connection.execute(_INSERT, {column.key: getattr(record, column.key) for column in _COLUMNS})
-    connection.execute(_MOVE_HEAD, {"new_seq": record.seq, "new_hash": record.hash})
+    cache[_HEAD_CACHE] = (record.seq, record.hash)
+    defer(session, _INSERT, {column.key: getattr(record, column.key) for column in _COLUMNS})
+    defer(session, _MOVE_HEAD, {"new_seq": record.seq, "new_hash": record.hash})
     log.info("audit", extra={"action": action, "actor": actor, "instance_id": instance_id, "seq": record.seq})
     return record
 

@@ -9,6 +9,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from engine.bpmn.runtime import BpmnRuntime, ReadyStep
+from engine.db import defer, run_deferred
 from engine.iso8601 import due_from
 from engine.models import HumanTask, Instance, TaskCandidate
 from engine.models import human_task as ht
@@ -77,13 +78,17 @@ def _new_task(runtime: BpmnRuntime, instance: Instance, step: ReadyStep, now: da
     )
 
 
-def _candidate_rows(task: HumanTask) -> list[TaskCandidate]:
-    rows = [TaskCandidate(task_id=task.id, kind="role", value=r, institution=task.institution)
-            for r in dict.fromkeys(task.candidate_roles)]
+def _candidate_values(task: HumanTask) -> list[dict[str, str]]:
+    """The `task_candidates` rows of a task: one per candidate role, one per candidate user or assignee."""
     users = list(task.candidate_users) + ([task.assignee] if task.assignee else [])
-    rows += [TaskCandidate(task_id=task.id, kind="user", value=u, institution=task.institution)
-             for u in dict.fromkeys(users)]
-    return rows
+    return ([{"task_id": task.id, "kind": "role", "value": r, "institution": task.institution}
+             for r in dict.fromkeys(task.candidate_roles)]
+            + [{"task_id": task.id, "kind": "user", "value": u, "institution": task.institution}
+               for u in dict.fromkeys(users)])
+
+
+def _candidate_rows(task: HumanTask) -> list[TaskCandidate]:
+    return [TaskCandidate(**values) for values in _candidate_values(task)]
 
 
 def sync_human_tasks(
@@ -112,19 +117,25 @@ def sync_human_tasks(
             continue
         seq += 1
         task = _new_task(runtime, instance, step, now)
-        task.id, task.seq = new_id(), seq  # the id now, so task and candidate rows go out in one flush
+        task.id, task.seq = new_id(), seq
         session.add(task)
-        session.add_all(_candidate_rows(task))
         created.append(task)
     session.flush()
+    # The candidate rows after their tasks (foreign key), deferred: on PostgreSQL they go out with the
+    # COMMIT unless something reads or flushes first (engine.db.defer keeps the order then).
+    for task in created:
+        for values in _candidate_values(task):
+            defer(session, _INSERT_CANDIDATE, values)
     return created
 
 
 _DROP_CANDIDATES = TaskCandidate.__table__.delete().where(TaskCandidate.task_id == bindparam("task_id"))
+_INSERT_CANDIDATE = TaskCandidate.__table__.insert()
 
 
 def drop_candidates(session: Session, task_id: str) -> None:
     """Take a task out of every candidate inbox (its `task_candidates` rows); built once, run per step."""
+    run_deferred(session)  # candidate rows still deferred go in first, so that this removes them too
     session.connection().execute(_DROP_CANDIDATES, {"task_id": task_id})  # Core: skip the ORM layer
 
 

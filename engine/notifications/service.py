@@ -8,6 +8,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from engine.context import EngineContext
+from engine.db import defer
 from engine.jobs.queue import enqueue
 from engine.models import HumanTask, Instance, Notification
 from engine.notifications.channels import KNOWN_CHANNELS, after_quiet_hours
@@ -43,10 +44,12 @@ def notify(ctx: EngineContext, session: Session, kind: str, recipients: list[str
     title, body = render(kind, values)
     now = ctx.clock.now()
     session.flush()  # pending changes first, as when these rows went out in an ORM flush
-    # A Core INSERT: every step notifies, and an ORM add + flush costs three times as much.
-    rows = [{"recipient": r, "kind": kind, "title": title, "body": body, "urgent": urgent,
-             "instance_id": instance.id, "task_id": task.id if task else None, "created_at": now} for r in people]
-    session.connection().execute(_INSERT, rows)
+    # A Core INSERT: every step notifies, and an ORM add + flush costs three times as much. Nothing reads
+    # the rows back in this transaction, so it is deferred to the commit (one round trip with it).
+    for r in people:
+        defer(session, _INSERT, {"recipient": r, "kind": kind, "title": title, "body": body, "urgent": urgent,
+                                 "instance_id": instance.id, "task_id": task.id if task else None,
+                                 "created_at": now})
     run_at = now if urgent else after_quiet_hours(now, ctx.settings.quiet_hours, ctx.settings.timezone)
     for channel in sorted(set(ctx.settings.notify_channels) & set(KNOWN_CHANNELS)):
         enqueue(session, "notify", {"channel": channel, "kind": kind, "title": title, "body": body,
