@@ -172,14 +172,29 @@ def _task_order(q: InboxQuery) -> list[Any]:
     return [primary, HumanTask.id]
 
 
-def _task_rows(session: Session, subject: Subject, q: InboxQuery, now: datetime, total: int | None
+def _page_ids(session: Session, q: InboxQuery, ids: Select[Any]) -> tuple[list[str], int | None]:
+    """One page of task ids, and for 待办 the tab's total counted by the same statement.
+
+    To sort, the 待办 page already reads every visible open task (the id set drives the query:
+    `inbox.visible_tasks`), so `count(*) OVER ()` costs nothing more, where a separate capped COUNT probed
+    up to COUNT_CAP of those tasks a second time (bench/inbox_scale.py). Not for 已办: its page walks
+    ix_human_tasks_completed_by and stops after one page, while a window count would read every task the
+    subject ever completed. None when the page is empty (past the end) or the tab is 已办.
+    """
+    paged = ids.order_by(*_task_order(q)).limit(q.page_size).offset((q.page - 1) * q.page_size)
+    if q.tab != "todo":
+        return list(session.scalars(paged)), None
+    found = session.execute(paged.add_columns(func.count().over())).all()
+    return [task_id for task_id, _ in found], min(found[0][1], COUNT_CAP) if found else None
+
+
+def _task_rows(session: Session, subject: Subject, q: InboxQuery, now: datetime
                ) -> tuple[list[InboxRow], int]:
     """Deferred join: page the ids on human_tasks alone, then read the columns of those rows only."""
     ids = _task_query(subject, q, now)
+    page_ids, total = _page_ids(session, q, ids)
     if total is None:
         total = _count(session, ids)
-    page_ids = list(session.scalars(ids.order_by(*_task_order(q)).limit(q.page_size)
-                                    .offset((q.page - 1) * q.page_size)))
     if not page_ids:
         return [], total
     details = (select(HumanTask.id, HumanTask.instance_id, HumanTask.title, HumanTask.process_key,
@@ -280,14 +295,12 @@ def inbox_page(ctx: EngineContext, subject: Subject, query: InboxQuery | None = 
     now = ctx.clock.now()
 
     def page(session: Session) -> InboxPage:
-        todo = None
-        if q.tab == "todo" and not _filtered(q):
-            # The unfiltered 待办 total is the badge number: count once.
-            todo = _count(session, _task_query(subject, q, now))
         if q.tab in ("todo", "done"):
-            rows, total = _task_rows(session, subject, q, now, todo)
+            rows, total = _task_rows(session, subject, q, now)
         else:
             rows, total = _instance_rows(session, subject, q, now)
+        # The unfiltered 待办 total is the badge number: count once.
+        todo = total if q.tab == "todo" and not _filtered(q) else None
         return InboxPage(rows, total, q, _counts(session, subject, todo), _facets(session, subject))
 
     return ctx.db.read(page)

@@ -16,6 +16,7 @@ from engine import (
     inbox_counts,
     inbox_facets,
     inbox_page,
+    inbox_queries,
     instance_overview,
     start_form,
     start_instance,
@@ -71,6 +72,20 @@ def test_filters_search_sort_and_paging(ctx, deployed, clock):
     today = clock.now().date()
     assert inbox_page(ctx, HEAD, InboxQuery(received_from=today, received_to=today)).total == 3
     assert inbox_page(ctx, HEAD, InboxQuery(received_from=today + timedelta(days=1))).total == 0
+
+
+def test_todo_total_comes_with_the_page_capped_and_past_the_last_page(ctx, deployed, clock, monkeypatch):
+    for amount in (100, 200, 300):
+        _submitted(ctx, amount=amount)
+        clock.advance(hours=1)
+    past_end = inbox_page(ctx, HEAD, InboxQuery(page=5, page_size=2))
+    assert (past_end.rows, past_end.total, past_end.counts["todo"]) == ([], 3, 3)
+    filtered = inbox_page(ctx, HEAD, InboxQuery(institution="h1", page_size=2))
+    assert (len(filtered.rows), filtered.total, filtered.counts["todo"]) == (2, 3, 3)
+    monkeypatch.setattr(inbox_queries, "COUNT_CAP", 2)
+    capped = inbox_page(ctx, HEAD, InboxQuery(page_size=1))
+    assert (capped.total, capped.capped, capped.has_next, capped.counts["todo"]) == (2, True, True, 2)
+    assert inbox_page(ctx, HEAD, InboxQuery(tab="done")).counts["todo"] == 2
 
 
 def test_overdue_flag_and_filter(ctx, deployed, clock):
