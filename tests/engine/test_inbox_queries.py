@@ -27,6 +27,7 @@ from engine import (
 )
 from engine.config import PROJECT_ROOT
 from engine.errors import PermissionDenied, ValidationFailed
+from engine.inbox import visible_tasks
 from tests.conftest import read_bundle
 
 ALICE = Subject("alice", {"h1": frozenset({"staff"})})
@@ -86,6 +87,11 @@ def test_todo_total_comes_with_the_page_capped_and_past_the_last_page(ctx, deplo
     capped = inbox_page(ctx, HEAD, InboxQuery(page_size=1))
     assert (capped.total, capped.capped, capped.has_next, capped.counts["todo"]) == (2, True, True, 2)
     assert inbox_page(ctx, HEAD, InboxQuery(tab="done")).counts["todo"] == 2
+
+
+def test_open_state_is_in_the_sql_so_the_partial_index_applies():
+    sql = str(visible_tasks(HEAD).compile(compile_kwargs={"render_postcompile": True}))
+    assert "human_tasks.state = 'open'" in sql  # ix_human_tasks_open is WHERE state = 'open'
 
 
 def test_overdue_flag_and_filter(ctx, deployed, clock):
