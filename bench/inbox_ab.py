@@ -10,6 +10,7 @@ with ix_human_tasks_open, and one process that alternates four combinations per 
 Reported per user and view: p50 / p95 wall ms and server (backend) CPU ms per engine.inbox_page() call.
 
 Run: .venv/bin/python bench/inbox_ab.py --without hwf_perf_inbox_noidx --with hwf_perf_inbox [--repeat 30]
+     [--users dept_head '3 roles']
 """
 from __future__ import annotations
 
@@ -44,6 +45,7 @@ def main() -> None:
     p.add_argument("--without", required=True, help="database copy without ix_human_tasks_open")
     p.add_argument("--with", dest="with_", required=True, help="database copy with ix_human_tasks_open")
     p.add_argument("--repeat", type=int, default=30)
+    p.add_argument("--users", nargs="*", default=[], help="only users whose label contains one of these")
     a = p.parse_args()
     ctxs, pids = {}, {}
     for key, db in (("noidx", a.without), ("idx", a.with_)):
@@ -61,6 +63,8 @@ def main() -> None:
     print(f"({load()})  each cell: p50 / p95 wall ms / server CPU ms per call")
     print(f"  {'user':36s}{'view':13s}" + "".join(f"{s + ' + ' + d:>22s}" for s, d in combos))
     for label, subject in typical_users():
+        if a.users and not any(u in label for u in a.users):
+            continue
         for view, q in (("default", engine.InboxQuery()), ("sort by due", engine.InboxQuery(sort="due")),
                         ("done tab", engine.InboxQuery(tab="done"))):
             wall: dict[tuple[str, str], list[float]] = {c: [] for c in combos}
