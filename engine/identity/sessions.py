@@ -440,8 +440,9 @@ def resolve_session(ctx: EngineContext, token: str | None) -> SessionInfo | None
     if not token or len(token) > 200:
         return None
     authz = authorizer(ctx)  # the per-request policy refresh (cheap: at most one version read per interval)
-    checked_at, cache = policy_checked_at(ctx), session_cache(ctx)
-    generation, read_at = cache.generation, time.monotonic()  # before the read: a write during it voids it
+    # Taken before the read: a policy reload or an identity write during it makes this answer unusable.
+    policy_version, checked_at, cache = authz.policy_version, policy_checked_at(ctx), session_cache(ctx)
+    generation, read_at = cache.generation, time.monotonic()
     # Most requests only read; the write (touch or end) happens at most once a minute per session.
     found = ctx.db.read(lambda s: _resolve_tx(ctx, s, token, writable=False))
     if found is NEEDS_WRITE:
@@ -454,7 +455,7 @@ def resolve_session(ctx: EngineContext, token: str | None) -> SessionInfo | None
     info, good_until = found
     if ctx.settings.session_cache_seconds > 0:
         cache.put(token_hash(token),
-                  CachedSession(info, good_until, read_at, checked_at, authz.policy_version, generation))
+                  CachedSession(info, good_until, read_at, checked_at, policy_version, generation))
     return info
 
 
