@@ -9,7 +9,7 @@ response goes out.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -46,7 +46,7 @@ class AuthenticateAndHarden:
         body: bytes | None = getattr(request, "_body", None)  # set by Request.body() when the body was read
         await self.app(scope, receive if body is None else _replay(body, receive), send)
 
-    def _hardened(self, send: Send) -> Callable[[Message], object]:
+    def _hardened(self, send: Send) -> Send:
         async def hardened(message: Message) -> None:
             if message["type"] == "http.response.start":
                 present = {name.lower() for name, _ in message.get("headers", ())}
