@@ -95,7 +95,9 @@ class PlatformAuthenticator:
         token = request.cookies.get(COOKIE)
         if not token:
             return None
-        info = await run_in_threadpool(engine.resolve_session, ctx, token)
+        # A session this process resolved a moment ago is answered from memory, without a thread hop or a
+        # transaction (engine/identity/session_cache.py says when); anything else goes to the database.
+        info = engine.cached_session(ctx, token) or await run_in_threadpool(engine.resolve_session, ctx, token)
         if info is None:
             request.state.auth_failure = "session_expired"
             return None

@@ -1,18 +1,17 @@
 """FastAPI application factory."""
 from __future__ import annotations
 
-import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI, Request
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
 from api.auth import install_denial_audit
-from api.errors import install_error_handlers, status_for
+from api.errors import install_error_handlers
+from api.middleware import AuthenticateAndHarden
 from api.pages import router as pages_router
 from api.routes import (
     admin,
@@ -30,7 +29,6 @@ from api.routes import (
     webhooks,
 )
 from engine import EngineContext, Subject, open_engine
-from engine.errors import EngineError
 
 Authenticator = Callable[[Request], Subject | None | Awaitable[Subject | None]]
 
@@ -64,21 +62,10 @@ def create_app(ctx: EngineContext | None = None, authenticate: Authenticator | N
     app.state.ctx = ctx
     app.state.authenticate = authenticate or _no_one
 
-    @app.middleware("http")
-    async def authenticate_and_harden(request: Request, call_next: Callable) -> Response:
-        try:
-            subject = request.app.state.authenticate(request)
-            request.state.subject = await subject if inspect.isawaitable(subject) else subject
-        except EngineError as exc:  # refused credentials, replayed nonce, CSRF: 401/403 with a reason
-            response: Response = JSONResponse(exc.to_dict(), status_code=status_for(exc))
-        else:
-            response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        return response
+    app.add_middleware(AuthenticateAndHarden, headers=SECURITY_HEADERS)
 
     @app.get("/healthz", tags=["health"])
-    def healthz() -> dict[str, str]:
+    async def healthz() -> dict[str, str]:  # async: no thread-pool hop for a constant answer
         return {"status": "ok"}
 
     install_error_handlers(app)

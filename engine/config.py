@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     password_warn_days: int = 7
     account_expiry_warn_days: int = 30
     policy_reload_seconds: float = 1.0
+    # How long this process may answer a session from memory: logout, deactivation or a role change made
+    # in another process takes up to this long here (engine/identity/session_cache.py). 0: always read.
+    session_cache_seconds: float = 1.0
     sso_secret: str = ""  # shared with the hospital portal; SSO disabled when empty
     sso_audience: str = "hospital-workflow"
     sso_max_ttl_seconds: int = 300

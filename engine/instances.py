@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -113,10 +114,16 @@ def start_instance(
     business_key: str | None = None,
     data: dict[str, Any] | None = None,
     idempotency_key: str | None = None,
+    admit: Callable[[Definition], None] | None = None,
 ) -> InstanceView:
     """Start the latest version of a process and run it to its first wait state.
 
     The same `idempotency_key` for the same process returns the instance created the first time.
+
+    Args:
+        admit: Called with the latest definition in the command's transaction before anything else
+            (also before an idempotent replay is answered); what it raises ends the command. The caller's
+            start-role check, without a transaction of its own (`engine.starting.start_with_form`).
 
     Raises:
         NotFound: the process key has no deployed version.
@@ -124,10 +131,13 @@ def start_instance(
     """
 
     def command(session: Session) -> InstanceView:
+        definition = latest_definition(session, process_key) if admit is not None else None
+        if admit is not None:
+            admit(definition)
         found = _existing(session, process_key, idempotency_key)
         if found is not None:
             return _view(session, found)
-        definition = latest_definition(session, process_key)
+        definition = definition or latest_definition(session, process_key)
         specs = ctx.specs.get(definition, ctx.runtime)
         accepted = accept_submission(start_form_of(definition), StepPermissions(), {}, dict(data or {}))
         initial = {**accepted, "initiator": initiator, "institution": institution,

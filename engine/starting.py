@@ -83,9 +83,13 @@ def start_with_form(ctx: EngineContext, process_key: str, subject: Subject, *, i
         NotFound: not deployed.  PermissionDenied: no start role in that institution.
         ValidationFailed: field errors.
     """
-    process = start_form(ctx, process_key, subject)
-    if institution not in process.institutions:
-        raise PermissionDenied("无权在该机构发起此流程 (no start role in this institution)",
-                               process_key=process_key, institution=institution)
+    def admit(definition: Definition) -> None:  # in start_instance's transaction: no read of its own
+        allowed = start_institutions(definition.attributes or {}, subject)
+        if not allowed:
+            raise PermissionDenied("无权发起此流程 (not allowed to start this process)", process_key=process_key)
+        if institution not in allowed:
+            raise PermissionDenied("无权在该机构发起此流程 (no start role in this institution)",
+                                   process_key=process_key, institution=institution)
+
     return start_instance(ctx, process_key, initiator=subject.username, institution=institution,
-                          business_key=business_key, data=data, idempotency_key=idempotency_key)
+                          business_key=business_key, data=data, idempotency_key=idempotency_key, admit=admit)

@@ -30,7 +30,7 @@ FLASHES.update({f"admin_{name}": "success" for name in (
 PASSWORD_CHANGE_PAGES = frozenset({"/password", "/logout"})
 
 
-def page_subject(request: Request) -> Subject:
+async def page_subject(request: Request) -> Subject:  # async: no I/O, so no thread-pool hop (api/deps.py)
     """The signed-in subject; anonymous visitors are sent to the login page (303 + Location)."""
     subject = getattr(request.state, "subject", None)
     target = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""), safe="")
@@ -43,7 +43,7 @@ def page_subject(request: Request) -> Subject:
     return subject
 
 
-def page_ctx(request: Request) -> EngineContext:
+async def page_ctx(request: Request) -> EngineContext:
     return request.app.state.ctx
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Query
+from starlette.concurrency import run_in_threadpool
 
 import engine
 from api.deps import Ctx, CurrentSubject
@@ -10,10 +11,12 @@ from api.schemas.workflow import CompleteIn, CompleteOut, InstanceOut, TaskDetai
 router = APIRouter(prefix="/api/tasks", tags=["tasks"])
 
 
+# The hot handlers are `async def` and hop to the thread pool only for the engine call: FastAPI runs a
+# plain `def` handler in the pool and then validates its answer in the pool again (a second hop).
 @router.get("", response_model=list[TaskOut])
-def list_tasks(ctx: Ctx, subject: CurrentSubject, state: str = Query("open", pattern="^(open|completed)$"),
-               limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0)) -> list[TaskOut]:
-    views = engine.list_tasks(ctx, subject, state=state, limit=limit, offset=offset)
+async def list_tasks(ctx: Ctx, subject: CurrentSubject, state: str = Query("open", pattern="^(open|completed)$"),
+                     limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0)) -> list[TaskOut]:
+    views = await run_in_threadpool(engine.list_tasks, ctx, subject, state=state, limit=limit, offset=offset)
     return [TaskOut.model_validate(v, from_attributes=True) for v in views]
 
 
@@ -26,7 +29,8 @@ def show(task_id: str, ctx: Ctx, subject: CurrentSubject) -> TaskDetailOut:
 
 
 @router.post("/{task_id}/complete", response_model=CompleteOut)
-def complete(task_id: str, body: CompleteIn, ctx: Ctx, subject: CurrentSubject) -> CompleteOut:
-    result = engine.complete_task(ctx, task_id, subject, outcome=body.outcome, data=body.data, reason=body.reason)
+async def complete(task_id: str, body: CompleteIn, ctx: Ctx, subject: CurrentSubject) -> CompleteOut:
+    result = await run_in_threadpool(engine.complete_task, ctx, task_id, subject, outcome=body.outcome,
+                                     data=body.data, reason=body.reason)
     return CompleteOut(instance=InstanceOut.model_validate(result.instance, from_attributes=True),
                        created=[TaskOut.model_validate(t, from_attributes=True) for t in result.created])

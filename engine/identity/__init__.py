@@ -39,7 +39,15 @@ from engine.identity.policy import (
 from engine.identity.roles import assign_role, known_roles, list_policies, revoke_role
 from engine.identity.security_policy import LIMITS as SECURITY_LIMITS
 from engine.identity.security_policy import security_settings, update_security_settings
-from engine.identity.sessions import LoginRefused, LoginResult, SessionInfo, login, logout, resolve_session
+from engine.identity.sessions import (
+    LoginRefused,
+    LoginResult,
+    SessionInfo,
+    cached_session,
+    login,
+    logout,
+    resolve_session,
+)
 from engine.identity.user_import import COLUMNS as USER_IMPORT_COLUMNS
 from engine.identity.user_import import import_users_csv
 from engine.identity.users import (
@@ -85,6 +93,7 @@ __all__ = [
     "assign_role",
     "authenticate_signed_request",
     "authorizer",
+    "cached_session",
     "change_password",
     "confirm_totp",
     "create_api_client",

@@ -204,6 +204,11 @@ class _ThrottledVersion:
         self._value = 0
         self._lock = threading.Lock()
 
+    @property
+    def checked_at(self) -> float:
+        """``time.monotonic()`` of the last read of the version row."""
+        return self._checked
+
     def current(self, *, force: bool = False) -> int:
         interval = self._ctx.settings.policy_reload_seconds
         with self._lock:
@@ -229,6 +234,12 @@ def authorizer(ctx: EngineContext, *, force: bool = False) -> Authorizer:
     authz, version, _ = state
     authz.reload_if_changed(version.current(force=force))
     return authz
+
+
+def policy_checked_at(ctx: EngineContext) -> float:
+    """``time.monotonic()`` of this process's last policy version read (-inf before the first)."""
+    state = ctx.extras.get("_authz_state")
+    return state[1].checked_at if state is not None else float("-inf")
 
 
 def loaded_authorizer(ctx: EngineContext) -> Authorizer:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import math
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,8 +29,9 @@ from engine.identity._common import (
     record,
 )
 from engine.identity.captcha import passes_captcha
-from engine.identity.policy import authorizer, build_subject
+from engine.identity.policy import authorizer, build_subject, policy_checked_at
 from engine.identity.security_policy import effective_settings, lockout_policy, password_policy
+from engine.identity.session_cache import CACHE_KEY, CachedSession, session_cache, touching
 from engine.models import User, UserSession
 from engine.security import lockout, totp
 from engine.security.passwords import expiry_status, hash_password, needs_rehash, verify_password
@@ -357,7 +359,10 @@ def _ending(user: User, row: UserSession, at: datetime, idle_end: datetime) -> s
     return None
 
 
-def _resolve_tx(ctx: EngineContext, session: Session, token: str, *, writable: bool) -> SessionInfo | object | None:
+def _resolve_tx(
+    ctx: EngineContext, session: Session, token: str, *, writable: bool
+) -> tuple[SessionInfo, datetime] | object | None:
+    """The session and the moment its answer stops holding without a write (next touch, an end)."""
     found = session.execute(_SESSION_AND_USER, {"token_hash": token_hash(token)}).first()
     if found is None or found[0].ended_at is not None:
         return None
@@ -371,8 +376,9 @@ def _resolve_tx(ctx: EngineContext, session: Session, token: str, *, writable: b
     if ending:
         end_session(ctx, session, row, at, ending, user.username)
         return None
+    last_seen = aware(row.last_seen_at)
     if touch:
-        row.last_seen_at = at
+        row.last_seen_at = last_seen = at
         idle_end = at + timedelta(minutes=effective_settings(ctx, session).session_idle_minutes)
     must_change = user.must_change_password and row.via == "password"
     subject = build_subject(
@@ -383,7 +389,7 @@ def _resolve_tx(ctx: EngineContext, session: Session, token: str, *, writable: b
         no_roles=must_change,
         withheld=frozenset() if row.totp_verified else PRIVILEGED_ROLES,
     )
-    return SessionInfo(
+    info = SessionInfo(
         subject=subject,
         csrf_token=row.csrf_token,
         must_change_password=must_change,
@@ -394,6 +400,26 @@ def _resolve_tx(ctx: EngineContext, session: Session, token: str, *, writable: b
         session_id=row.id,
         user_id=user.id,
     )
+    ends = [last_seen + TOUCH_EVERY, idle_end, info.expires_at]
+    if user.expires_at is not None:
+        ends.append(aware(user.expires_at))
+    return info, min(ends)
+
+
+def cached_session(ctx: EngineContext, token: str | None) -> SessionInfo | None:
+    """The live session for this token if this process resolved it in the last moment; no I/O.
+
+    None means "not known here": call :func:`resolve_session`. When a cached answer is used is set out in
+    ``engine/identity/session_cache.py`` (at most ``session_cache_seconds`` old, roles no staler than
+    the policy, dropped on any identity write in this process, never past the next ``last_seen`` write or
+    the session's end).
+    """
+    cache = ctx.extras.get(CACHE_KEY)
+    authz = ctx.extras.get("authorizer")
+    if not token or cache is None or authz is None:
+        return None
+    return cache.get(token_hash(token), now(ctx), time.monotonic(), ctx.settings.session_cache_seconds,
+                     ctx.settings.policy_reload_seconds, authz.policy_version)
 
 
 def resolve_session(ctx: EngineContext, token: str | None) -> SessionInfo | None:
@@ -401,7 +427,8 @@ def resolve_session(ctx: EngineContext, token: str | None) -> SessionInfo | None
 
     ``last_seen`` is written at most once a minute. A session of a user who was deactivated or
     whose account expired ends immediately. Privileged roles are withheld until the session's
-    TOTP is verified; no roles at all while a password change is pending.
+    TOTP is verified; no roles at all while a password change is pending. A live session is kept for
+    :func:`cached_session`.
 
     Args:
         ctx: Engine context.
@@ -412,12 +439,24 @@ def resolve_session(ctx: EngineContext, token: str | None) -> SessionInfo | None
     """
     if not token or len(token) > 200:
         return None
-    authorizer(ctx)  # the per-request policy refresh (cheap: at most one version read per interval)
+    authz = authorizer(ctx)  # the per-request policy refresh (cheap: at most one version read per interval)
+    # Taken before the read: a policy reload or an identity write during it makes this answer unusable.
+    policy_version, checked_at, cache = authz.policy_version, policy_checked_at(ctx), session_cache(ctx)
+    generation, read_at = cache.generation, time.monotonic()
     # Most requests only read; the write (touch or end) happens at most once a minute per session.
     found = ctx.db.read(lambda s: _resolve_tx(ctx, s, token, writable=False))
     if found is NEEDS_WRITE:
-        return ctx.db.run(lambda s: _resolve_tx(ctx, s, token, writable=True))
-    return found
+        with touching():  # the touch alone changes no answer; an end is dropped from the cache below
+            found = ctx.db.run(lambda s: _resolve_tx(ctx, s, token, writable=True))
+        if found is None:
+            cache.invalidate()
+    if found is None:
+        return None
+    info, good_until = found
+    if ctx.settings.session_cache_seconds > 0:
+        cache.put(token_hash(token),
+                  CachedSession(info, good_until, read_at, checked_at, policy_version, generation))
+    return info
 
 
 def logout(ctx: EngineContext, token: str | None) -> bool:
