@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import logging
 from dataclasses import dataclass
@@ -29,10 +30,14 @@ _INSERT = AuditRecord.__table__.insert()
 _HEAD_CACHE = "audit_head"  # (seq, hash) after this transaction's last append, while it holds the lock
 
 
-def digest(payload: Any) -> str:
-    """sha256 of a canonical JSON rendering (the audit stores digests, never patient data)."""
-    raw = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str, separators=(",", ":"))
-    return hashlib.sha256(raw.encode()).hexdigest()
+def digest(payload: Any, key: bytes | None = None) -> str:
+    """sha256 of a canonical JSON rendering (the audit stores digests, never patient data).
+
+    With `key` it is an HMAC: a plain digest of a short submission (an ID number and an outcome) can be
+    found again by hashing every candidate value, so process data is digested with a secret key.
+    """
+    raw = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str, separators=(",", ":")).encode()
+    return hmac.new(key, raw, hashlib.sha256).hexdigest() if key else hashlib.sha256(raw).hexdigest()
 
 
 def _utc_text(at: datetime) -> str:
@@ -67,6 +72,7 @@ def append(
     task_id: str | None = None,
     reason: str = "",
     payload: Any = None,
+    digest_key: bytes | None = None,
     details: dict[str, Any] | None = None,
 ) -> AuditRecord:
     """Add one audit record chained to the previous one; written with the caller's unit of work.
@@ -78,6 +84,9 @@ def append(
     transaction; later appends chain to the cached head. The record's INSERT and the head's UPDATE
     are deferred (`engine.db.defer`): on PostgreSQL they travel with the COMMIT in one round trip, so
     the lock is held for one round trip instead of three.
+
+    Args:
+        digest_key: key of the payload's digest; process data is digested with `engine.pii.digest_key`.
 
     Raises:
         EngineError: the head row is missing (database not built by the migrations).
@@ -97,7 +106,7 @@ def append(
         instance_id=instance_id,
         task_id=task_id,
         reason=reason or "",
-        payload_digest=digest(payload),
+        payload_digest=digest(payload, digest_key),
         details=details or {},
         prev_hash=last[1],
     )

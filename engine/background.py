@@ -14,7 +14,7 @@ from uuid import UUID
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from engine import audit
+from engine import audit, pii
 from engine.context import EngineContext
 from engine.errors import Conflict, NotFound
 from engine.models import Definition, Instance
@@ -109,8 +109,9 @@ def create_instance(ctx: EngineContext, session: Session, definition: Definition
     session.add(instance)
     apply_workflow(ctx, session, instance, definition, workflow)
     audit.append(session, actor=initiator, action=action, at=now, instance_id=instance.id, payload=initial,
-                 details={"process_key": definition.process_key,
-                                                    "version": definition.version, "business_key": business_key})
+                 digest_key=pii.digest_key(ctx),
+                 details={"process_key": definition.process_key, "version": definition.version,
+                          "business_key": business_key})
     return instance
 
 

@@ -152,7 +152,7 @@ def start_instance(
         session.add(instance)
         applied = persist_step(ctx, session, instance, definition, workflow)
         audit.append(session, actor=initiator, action="instance.start", at=ctx.clock.now(),
-                     instance_id=instance.id, payload=initial,
+                     instance_id=instance.id, payload=initial, digest_key=pii.digest_key(ctx),
                      details={"process_key": process_key, "version": definition.version,
                               "business_key": business_key})
         return InstanceView.of(instance, instance.version, applied.open_tasks)

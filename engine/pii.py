@@ -55,6 +55,16 @@ def open_data(ctx: EngineContext, data: Any) -> Any:
     return _codec(ctx).unseal(data) if data else data
 
 
+def digest_key(ctx: EngineContext) -> bytes:
+    """The audit's key for digests of process data, derived one-way from the blind-index key."""
+    key = ctx.extras.get("_audit_digest_key")
+    if key is None:
+        from engine.identity._common import blind_index  # engine.identity imports the operations
+
+        key = ctx.extras["_audit_digest_key"] = bytes.fromhex(blind_index(ctx).compute("audit-payload", "key"))
+    return key
+
+
 def may_reveal(ctx: EngineContext, subject: Subject, institution: str) -> bool:
     """Whether the policy gives `subject` patient identity fields in full (``pii``, ``read``)."""
     return policy_allows(ctx, subject, institution, "pii", "read")

@@ -18,7 +18,7 @@ from typing import Any
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy.orm import Session
 
-from engine import audit
+from engine import audit, pii
 from engine.background import all_workflows, load_workflow, spiff_task
 from engine.bpmn.specs.connector_task import ConnectorTask
 from engine.connectors import call_connector
@@ -106,7 +106,7 @@ def complete_in_session(ctx: EngineContext, session: Session, instance_id: str, 
     ctx.runtime.advance(workflow)
     apply_workflow(ctx, session, instance, definition, workflow)
     audit.append(session, actor=actor, action=action, at=ctx.clock.now(), instance_id=instance.id,
-                 reason=reason, payload=result,
+                 reason=reason, payload=result, digest_key=pii.digest_key(ctx),
                  details={"node_id": task.task_spec.bpmn_id, "connector": task.task_spec.connector})
     return True
 

@@ -136,7 +136,7 @@ def complete_task(
                    data=pii.seal_data(ctx, definition, accepted), now=now)
         applied = persist_step(ctx, session, instance, definition, workflow)
         audit.append(session, actor=subject.username, action="task.complete", at=now, instance_id=instance.id,
-                     task_id=task.id, reason=reason, payload=accepted,
+                     task_id=task.id, reason=reason, payload=accepted, digest_key=pii.digest_key(ctx),
                      details={"node_id": task.node_id, "outcome": outcome})
         return CompleteResult(InstanceView.of(instance, instance.version, applied.open_tasks),
                               [TaskView.of(t) for t in applied.created])

@@ -155,6 +155,6 @@ def intercept(ctx: EngineContext, session: Session, *, task: HumanTask, instance
     else:
         return None
     audit.append(session, actor=subject.username, action=action, at=now, instance_id=instance.id,
-                 task_id=task.id, reason=reason, payload=accepted,
+                 task_id=task.id, reason=reason, payload=accepted, digest_key=pii.digest_key(ctx),
                  details={"node_id": task.node_id, "outcome": outcome})
     return created

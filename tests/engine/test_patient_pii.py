@@ -7,7 +7,7 @@ import json
 
 from sqlalchemy import select
 
-from engine import Subject, complete_task, deploy, get_instance, get_task, start_instance
+from engine import Subject, audit, complete_task, deploy, get_instance, get_task, pii, start_instance
 from engine.models import AuditRecord
 from tests.conftest import DATA, read_bundle, sql
 from tests.engine.operations.helpers import ALICE, HEAD, VALID, task_of
@@ -92,3 +92,17 @@ def test_state_inside_a_called_process_is_sealed_and_opens_in_memory():
     assert again.data["id_number"] == ID_NUMBER  # in memory the called process sees the plain value
     runtime.complete_step(restored, again.task_id, {"outcome": "approve"})
     assert ID_NUMBER not in runtime.dump(restored)
+
+
+def test_the_audit_digest_of_a_submission_is_keyed(ctx):
+    """A plain sha256 of `{id_number, outcome, …}` could be found by hashing every possible ID number."""
+    deploy(ctx, _bundle(), actor="admin")
+    view = start_instance(ctx, "approval", initiator="alice", institution="h1")
+    task_id = view.open_tasks[0].id
+    complete_task(ctx, task_id, ALICE, data={**VALID, "id_number": ID_NUMBER})
+    [(stored,)] = sql(ctx, "SELECT payload_digest FROM audit_log WHERE action = 'task.complete' AND task_id = :t",
+                      t=task_id)
+    [(row_data,)] = sql(ctx, "SELECT data FROM human_tasks WHERE id = :t", t=task_id)
+    accepted = pii.open_data(ctx, json.loads(row_data) if isinstance(row_data, str) else row_data)
+    assert accepted["id_number"] == ID_NUMBER
+    assert stored == audit.digest(accepted, pii.digest_key(ctx)) != audit.digest(accepted)
