@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from fastapi.testclient import TestClient
 
+import engine
 from api.main import create_app
 from engine import Subject
 from tests.conftest import DATA
+from tests.processes.http_driver import open_platform
 
 USERS = {
     "alice": Subject("alice", {"h1": frozenset({"staff"})}),
@@ -50,3 +54,13 @@ def start_and_apply(client, process: str, *, application: dict | None = None, **
                      json={"data": application or APPLICATION})
     assert ok.status_code == 200, ok.text
     return r.json()["id"], apply_id, ok.json()["created"]
+
+
+@pytest.fixture
+def platform(ctx, systems):
+    """The medical-record copy process behind the signed API, as the patient app calls it."""
+    root = Path(__file__).resolve().parents[2]
+    with open_platform(ctx, systems, key_id="patient-app", process_keys=["medical_record_copy"],
+                       message_names=["payment_result"]) as p:
+        engine.deploy_directory(ctx, root / "processes" / "medical_records", actor="loader")
+        yield p

@@ -10,25 +10,15 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import select, text, update
 
 import engine
 from engine.models import AuditRecord, Definition, Instance
-from tests.processes.http_driver import open_platform
 
 ROOT = Path(__file__).resolve().parents[2]
 ID_NUMBER, PHONE = "310106198001011234", "13800000000"
 MASKED_ID, MASKED_PHONE = "310106********1234", "138****0000"
 SCANNED = ("instances", "human_tasks", "audit_log", "signers", "notifications", "jobs", "incidents")
-
-
-@pytest.fixture
-def platform(ctx, systems):
-    with open_platform(ctx, systems, key_id="patient-app", process_keys=["medical_record_copy"],
-                       message_names=["payment_result"]) as p:
-        engine.deploy_directory(ctx, ROOT / "processes" / "medical_records", actor="loader")
-        yield p
 
 
 def _start(platform: Any, key: str) -> str:

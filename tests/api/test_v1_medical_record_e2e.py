@@ -8,20 +8,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
 import engine
-from tests.processes.http_driver import open_platform
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def platform(ctx, systems):
-    with open_platform(ctx, systems, key_id="patient-app", process_keys=["medical_record_copy"],
-                       message_names=["payment_result"]) as p:
-        engine.deploy_directory(ctx, ROOT / "processes" / "medical_records", actor="loader")
-        yield p
 
 
 def test_patient_app_and_staff(platform):

@@ -82,14 +82,19 @@ def test_rows_deferred_inside_a_rolled_back_savepoint_are_dropped(ctx):
     assert recipients == ["after", "before"]
 
 
-def test_a_command_survives_the_server_closing_its_pooled_connection(ctx, backend):
-    if backend != "postgres":
-        pytest.skip("PostgreSQL: SQLite has no server connection to lose")
-    ctx.db.run(lambda s: s.add(Institution(code="h9", name="九院", kind="hospital")))
+def _terminate_other_backends(ctx) -> None:
+    """What a server restart does to the pool: every other connection to the database is closed."""
     url = ctx.db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(url, autocommit=True) as admin:
         admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
                       " WHERE datname = current_database() AND pid <> pg_backend_pid()")
+
+
+def test_a_command_survives_the_server_closing_its_pooled_connection(ctx, backend):
+    if backend != "postgres":
+        pytest.skip("PostgreSQL: SQLite has no server connection to lose")
+    ctx.db.run(lambda s: s.add(Institution(code="h9", name="九院", kind="hospital")))
+    _terminate_other_backends(ctx)
     # The pooled connection was used a moment ago, so it is handed out without a ping; its first
     # statement fails as a disconnect and the command runs again on a fresh connection.
     ctx.db.run(lambda s: s.add(Institution(code="h10", name="十院", kind="hospital")))
@@ -114,10 +119,7 @@ def test_an_idle_pooled_connection_is_pinged_and_replaced(ctx, backend, monkeypa
     if backend != "postgres":
         pytest.skip("PostgreSQL: SQLite has no server connection to lose")
     ctx.db.run(lambda s: s.add(Institution(code="h9", name="九院", kind="hospital")))
-    url = ctx.db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(url, autocommit=True) as admin:
-        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                      " WHERE datname = current_database() AND pid <> pg_backend_pid()")
+    _terminate_other_backends(ctx)
     monkeypatch.setattr(engine_db, "IDLE_PING_SECONDS", 0.0)  # every pooled connection counts as idle
     attempts = []
     ctx.db.run(lambda s: attempts.append(s.add(Institution(code="h10", name="十院", kind="hospital"))))
