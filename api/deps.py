@@ -33,7 +33,7 @@ def allowed_somewhere(obj: str, act: str) -> Any:
     """A router dependency: the subject holds (obj, act) in at least one institution, else 403 (audited).
 
     As a router dependency it runs before the body is validated, so a refused user learns nothing
-    from 422 field messages.
+    from 422 field messages (only a body that is not JSON at all is refused with 422 first, by FastAPI).
     """
     def check(ctx: Ctx, subject: CurrentSubject) -> None:
         engine.require_allowed_somewhere(ctx, subject, obj, act)

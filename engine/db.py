@@ -225,23 +225,23 @@ def transaction_cache(session: Session) -> dict[str, Any]:
 
 
 def _mark_savepoint(session: Session, transaction: Any) -> None:
-    # What a rollback to this savepoint must restore: the rows deferred before it, the cache as it was.
+    # What a rollback to this savepoint must restore: the statements queued when it began, all of them
+    # (a query inside the savepoint may run them there, and the rollback undoes them in the database),
+    # and the cache as it was.
     if transaction.nested:
-        pending = session.info.get(_DEFERRED) or ()
-        session.info.setdefault(_SAVEPOINTS, {})[transaction] = (len(pending), dict(transaction_cache(session)))
+        session.info.setdefault(_SAVEPOINTS, {})[transaction] = (
+            list(session.info.get(_DEFERRED) or ()), dict(transaction_cache(session)))
 
 
 def _forget_deferred(session: Session, previous: Any) -> None:
-    # A rollback drops what was deferred since its savepoint (or since the transaction began), and the
-    # cached values with it.
-    mark = (session.info.get(_SAVEPOINTS) or {}).pop(previous, None)
-    if previous.nested and mark is not None:
-        kept, cache = mark
-        del (session.info.get(_DEFERRED) or [])[kept:]
-        session.info[_CACHE] = cache
-    else:
+    if previous.nested:  # back to the savepoint: queued as it began, whatever ran or was queued since
+        mark = (session.info.get(_SAVEPOINTS) or {}).pop(previous, None)
+        if mark is not None:
+            session.info[_DEFERRED], session.info[_CACHE] = list(mark[0]), dict(mark[1])
+    elif previous.parent is None:  # the transaction itself: what was queued goes with it
         for key in (_DEFERRED, _CACHE, _SAVEPOINTS):
             session.info.pop(key, None)
+    # Otherwise a flush's own subtransaction failed inside a savepoint; that savepoint's rollback follows.
 
 
 @contextmanager

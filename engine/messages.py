@@ -21,7 +21,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from engine import audit
+from engine import audit, pii
 from engine.background import create_instance, latest_definitions, load_workflow, spiff_task
 from engine.bpmn.events import caught_definitions
 from engine.context import EngineContext
@@ -120,7 +120,7 @@ def _catch(ctx: EngineContext, session: Session, wait: MessageWait, record: Mess
     record.status, record.delivered_at = msg.DELIVERED, ctx.clock.now()
     record.instance_ids = [instance.id]
     audit.append(session, actor=record.sender, action="message.deliver", at=ctx.clock.now(), instance_id=instance.id,
-                 payload=record.payload,
+                 payload=record.payload, digest_key=pii.digest_key(ctx),
                  details={"message": record.name, "correlation_key": record.correlation_key, "message_id": record.id})
     return True
 
@@ -189,8 +189,8 @@ def deliver_message(ctx: EngineContext, name: str, *, correlation_key: str | Non
             record.status, record.delivered_at = msg.STARTED, now
             return DeliveryResult(record.id, record.status, list(record.instance_ids))
         audit.append(session, actor=sender, action="message.buffer", at=now, payload=record.payload,
-                     details={"message": name, "correlation_key": correlation_key,
-                                                         "message_id": record.id})
+                     digest_key=pii.digest_key(ctx),
+                     details={"message": name, "correlation_key": correlation_key, "message_id": record.id})
         return DeliveryResult(record.id, msg.BUFFERED)
 
     try:

@@ -69,7 +69,11 @@ def get_task(ctx: EngineContext, task_id: str, subject: Subject) -> TaskDetail:
         if task.state == ht.OPEN and instance.status == inst.RUNNING:
             _, step = _step(ctx, instance, definition, task)
             data = step.data
-            if form and may_act(ctx, subject, task):  # what they must fill in, they see as it is
+            # What they must fill in, the holder of the task sees as it is: the applicant correcting a
+            # returned form, or whoever claimed the step (an audited act). A role pool sees it masked until
+            # claimed; an unchanged masked value submits as unchanged.
+            holder = task.assignee == subject.username or instance.initiator == subject.username
+            if form and holder and may_act(ctx, subject, task):
                 keep = pii.editable_fields(form.schema, perms.readonly, perms.hidden)
         else:
             data = task.data or {}
@@ -121,7 +125,7 @@ def complete_task(
                                    [FieldError("/outcome", f"可选: {', '.join(outcomes)}", "enum")])
         form = _form(definition, task.form_key)
         perms = StepPermissions.from_step(task.node_id, step.extensions, form)
-        # A read-only marked field sent back as it was shown (masked) is an unchanged value.
+        # A marked field sent back as it was shown (masked) is an unchanged value.
         sent = pii.drop_masked_echo(submitted, step.data, pii.fields_of(ctx, definition), hidden=perms.hidden)
         accepted = accept_submission(form, perms, step.data, sent)
         special = intercept(ctx, session, task=task, instance=instance, definition=definition, workflow=workflow,

@@ -7,7 +7,7 @@ import json
 
 from sqlalchemy import select
 
-from engine import Subject, audit, complete_task, deploy, get_instance, get_task, pii, start_instance
+from engine import Subject, audit, claim_task, complete_task, deploy, get_instance, get_task, pii, start_instance
 from engine.models import AuditRecord
 from tests.conftest import DATA, read_bundle, sql
 from tests.engine.operations.helpers import ALICE, HEAD, VALID, task_of
@@ -106,3 +106,20 @@ def test_the_audit_digest_of_a_submission_is_keyed(ctx):
     accepted = pii.open_data(ctx, json.loads(row_data) if isinstance(row_data, str) else row_data)
     assert accepted["id_number"] == ID_NUMBER
     assert stored == audit.digest(accepted, pii.digest_key(ctx)) != audit.digest(accepted)
+
+
+def test_an_editable_marked_field_is_masked_to_the_pool_until_the_task_is_claimed(ctx):
+    bundle = _bundle()
+    bundle["approval.bpmn"] = bundle["approval.bpmn"].replace(  # id_number editable at the review step
+        b'hospital:readonlyFields="amount,applicant_name,id_number"', b'hospital:readonlyFields="amount"')
+    deploy(ctx, bundle, actor="admin")
+    view = start_instance(ctx, "approval", initiator="alice", institution="h1")
+    complete_task(ctx, view.open_tasks[0].id, ALICE, data={**VALID, "id_number": ID_NUMBER})
+    review = task_of(ctx, HEAD, view.id)
+    assert review.assignee is None
+    assert get_task(ctx, review.id, HEAD).data["id_number"] == "110101********123X"  # any dept_head may look
+    claim_task(ctx, review.id, HEAD)
+    assert get_task(ctx, review.id, HEAD).data["id_number"] == ID_NUMBER  # the holder fills it in
+    assert _pii_reads(ctx) == []
+    complete_task(ctx, review.id, HEAD, outcome="approve", data={"id_number": "110101********123X"})
+    assert get_instance(ctx, view.id, with_data=True).data["id_number"] == ID_NUMBER  # a masked echo is unchanged

@@ -82,6 +82,37 @@ def test_rows_deferred_inside_a_rolled_back_savepoint_are_dropped(ctx):
     assert recipients == ["after", "before"]
 
 
+def test_a_failed_flush_inside_a_savepoint_keeps_what_was_deferred_before_it(ctx):
+    """The flush's own subtransaction rolls back first: that must not drop the command's queued rows."""
+    ctx.db.run(lambda s: s.add(Institution(code="h9", name="九院", kind="hospital")))
+
+    def command(session):
+        audit.append(session, actor="a", action="kept", at=now())
+        try:
+            with session.begin_nested():
+                session.add(Institution(code="h9", name="重复", kind="hospital"))
+        except IntegrityError:
+            pass
+
+    ctx.db.run(command)
+    assert _count(ctx, AuditRecord) == 1 and ctx.db.read(audit.verify_chain).ok
+
+
+def test_rows_queued_before_a_savepoint_and_run_inside_it_survive_its_rollback(ctx):
+    def command(session):
+        audit.append(session, actor="a", action="one", at=now())
+        try:
+            with session.begin_nested():
+                session.execute(select(AuditRecord.seq))  # runs the queue inside the savepoint
+                raise RuntimeError
+        except RuntimeError:
+            pass
+        audit.append(session, actor="a", action="two", at=now())
+
+    ctx.db.run(command)
+    assert _count(ctx, AuditRecord) == 2 and ctx.db.read(audit.verify_chain).ok
+
+
 def _terminate_other_backends(ctx) -> None:
     """What a server restart does to the pool: every other connection to the database is closed."""
     url = ctx.db.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
