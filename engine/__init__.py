@@ -62,6 +62,7 @@ from engine.operations.reminders import cc, list_cc, urge
 from engine.operations.sendback import send_back, withdraw
 from engine.operations.signers import SignerView, add_signer, list_signers, remove_signer
 from engine.permissions import allowed_somewhere, authorize, require_allowed_somewhere
+from engine.reseal import ResealReport, reseal_sensitive
 from engine.sla import escalate_task, overdue_tasks
 from engine.subject import Subject
 from engine.tasks import CompleteResult, complete_task, get_task, list_tasks
@@ -164,6 +165,8 @@ __all__ += [
 ]
 # Platform-wide admin objects (incident, webhook, message, designer): Casbin decides, denials audited.
 __all__ += ["allowed_somewhere", "require_allowed_somewhere"]
+# Key rotation: re-seal stored values under the current field key (docs/BPMN_EXTENSIONS.md).
+__all__ += ["ResealReport", "reseal_sensitive"]
 
 # ---- identity, sessions, admin management, Casbin policy in the database (issue 3) ----
 from engine.identity import *  # noqa: E402,F403 - the identity package pins its own __all__

@@ -92,6 +92,13 @@ def _cmd_verify_audit(ctx: engine.EngineContext, _args: argparse.Namespace) -> i
     return 0 if report.ok else 1
 
 
+def _cmd_reseal(ctx: engine.EngineContext, args: argparse.Namespace) -> int:
+    report = engine.reseal_sensitive(ctx, batch=args.batch, actor=args.user)
+    rows = ", ".join(f"{store} {n}" for store, n in report.rows.items())
+    print(f"re-sealed {report.values} values under key v{report.key_version} ({rows})")
+    return 0
+
+
 def _cmd_export(ctx: engine.EngineContext, args: argparse.Namespace) -> int:
     forms_dir = Path(args.forms_dir) if args.forms_dir else None
     result = engine.export_definition(ctx, args.key, Path(args.out), version=args.version,
@@ -137,6 +144,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="e.g. processes/<family>/")
     p.add_argument("--forms-dir", help="default: the configured forms/ folder")
     p.set_defaults(func=_cmd_export)
+    p = sub.add_parser("reseal", help="re-encrypt sealed fields under the current field key (key rotation)")
+    p.add_argument("--batch", type=int, default=500, help="rows per transaction")
+    p.add_argument("--user", default="cli")
+    p.set_defaults(func=_cmd_reseal)
     p = sub.add_parser("show", help="show an instance")
     p.add_argument("instance_id")
     p.set_defaults(func=_cmd_show)

@@ -76,6 +76,17 @@ def job_params(ctx: EngineContext, payload: dict[str, Any]) -> dict[str, Any]:
                                           context=f"jobs.connector.params:{payload['task_id']}")))
 
 
+def reseal_params(ctx: EngineContext, payload: dict[str, Any]) -> dict[str, Any] | None:
+    """A connector job's payload with `params_sealed` re-encrypted under the current key, or None when it
+    holds no sealed parameters or they are under the current key already (key rotation, engine/reseal.py)."""
+    sealed = payload.get("params_sealed")
+    cipher = ctx.runtime.serializer.codec.cipher  # type: ignore[union-attr]
+    if not sealed or not cipher.needs_reencrypt(sealed[len(PREFIX):]):
+        return None
+    new = cipher.reencrypt(sealed[len(PREFIX):], context=f"jobs.connector.params:{payload['task_id']}")
+    return {**payload, "params_sealed": PREFIX + new}
+
+
 def complete_service_task(ctx: EngineContext, instance_id: str, task_id: str, result: Any, *,
                           actor: str = "system", action: str = "connector.complete", reason: str = "") -> bool:
     """Complete a waiting ConnectorTask with a result and advance the instance (one transaction).

@@ -92,6 +92,23 @@ class StateSerializer:
             _each_data(dct, self.codec.unseal)
         return self.registry.restore(dct, spec=spec, subprocess_specs=subprocess_specs)
 
+    def reseal_state(self, text: str) -> tuple[str, int] | None:
+        """A stored state with the values sealed under an old key version sealed again under the current one.
+
+        Works on the JSON alone (no spec, so finished instances and retired definitions too) and keeps
+        everything else as it was. Returns the new text and the number of values re-sealed, or None
+        when nothing was under an old key.
+        """
+        if self.codec is None or f'"{PREFIX}v' not in text:
+            return None
+        codec = self.codec
+        resealed: dict[tuple[str, str], str] = {}
+        dct = json.loads(text)
+        _each_data(dct, lambda data, memo: codec.reseal(data, memo=resealed))
+        if not resealed:
+            return None
+        return json.dumps(dct, ensure_ascii=False, separators=(",", ":")), len(resealed)
+
 
 def _each_data(dct: dict[str, Any], change: Any) -> None:
     """Replace every data dict of a converted state with `change(data, memo)`: the workflows' data, a root

@@ -184,26 +184,54 @@ class FormFieldCodec:
         """A copy of `data` with every sealed string decrypted, wherever it is (no marks needed, so a state
         sealed under marks that later changed still opens). Plaintext (older rows) passes through."""
         memo = {} if memo is None else memo
-        if isinstance(data, str):
-            if not data.startswith(_SEALED_PREFIX):
-                return data
-            plain = memo.get((path, data))
+
+        def leaf(value: str, at: str) -> str:
+            plain = memo.get((at, value))
             if plain is None:
-                plain = memo[(path, data)] = self.open_value(data, path)
+                plain = memo[(at, value)] = self.open_value(value, at)
             return plain
-        if isinstance(data, dict):
-            out = None
-            for key, value in data.items():
-                new = self.unseal(value, _join(path, key), memo)
-                if new is not value:
-                    if out is None:
-                        out = dict(data)
-                    out[key] = new
-            return data if out is None else out
-        if isinstance(data, list):
-            items = [self.unseal(item, path + ITEMS, memo) for item in data]
-            return items if any(a is not b for a, b in zip(items, data, strict=True)) else data
-        return data
+
+        return _each_sealed(data, path, leaf)
+
+    def reseal(self, data: Any, path: str = "", memo: dict[tuple[str, str], str] | None = None) -> Any:
+        """A copy of `data` with every value sealed under an old key version sealed again under the current
+        one, with the same field path as associated data (no marks needed, like :meth:`unseal`).
+
+        Values of the current key stay as they are, so a second pass returns `data` itself. `memo`
+        (path, old ciphertext) → new ciphertext keeps equal values equal within one document; its size
+        after the call is the number of distinct values re-sealed.
+        """
+        cipher = self.cipher
+        memo = {} if memo is None else memo
+
+        def leaf(value: str, at: str) -> str:
+            if not cipher.needs_reencrypt(value[len(PREFIX):]):
+                return value
+            new = memo.get((at, value))
+            if new is None:
+                new = memo[(at, value)] = PREFIX + cipher.reencrypt(value[len(PREFIX):], context=_context(at))
+            return new
+
+        return _each_sealed(data, path, leaf)
+
+
+def _each_sealed(data: Any, path: str, leaf: Callable[[str, str], str]) -> Any:
+    """Copy `data` with `leaf(value, path)` applied to every sealed string; unchanged parts shared."""
+    if isinstance(data, str):
+        return leaf(data, path) if data.startswith(_SEALED_PREFIX) else data
+    if isinstance(data, dict):
+        out = None
+        for key, value in data.items():
+            new = _each_sealed(value, _join(path, key), leaf)
+            if new is not value:
+                if out is None:
+                    out = dict(data)
+                out[key] = new
+        return data if out is None else out
+    if isinstance(data, list):
+        items = [_each_sealed(item, path + ITEMS, leaf) for item in data]
+        return items if any(a is not b for a, b in zip(items, data, strict=True)) else data
+    return data
 
 
 def mask(data: Any, fields: SensitiveFields, *, keep: frozenset[str] = frozenset()) -> Any:

@@ -1,4 +1,4 @@
-"""`python -m engine …`: exit codes and output of validate, deploy, start, tasks, complete, show."""
+"""`python -m engine …`: exit codes and output of validate, deploy, start, tasks, complete, show, reseal."""
 from __future__ import annotations
 
 import json
@@ -9,9 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 import engine
 from engine import cli
+from engine.models import AuditRecord
 from tests.conftest import DATA
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -90,6 +92,18 @@ def test_refusals_exit_2_with_the_error_on_stderr(run, tmp_path):
     assert code == 2 and json.loads(err)["error"] == "NotFound"
     code, _, err = run("show", "no-such-instance")
     assert code == 2 and json.loads(err)["error"] == "NotFound"
+
+
+def test_reseal_reports_counts_and_audits_the_run(run, ctx):
+    code, out, _ = run("reseal", "--batch", "50", "--user", "ops")
+    assert code == 0 and out.startswith("re-sealed 0 values under key v1 (instances 0, human_tasks 0")
+    records = [r for r in _audit(ctx) if r.action == "maintenance.reseal"]
+    assert [(r.actor, r.details["batch"]) for r in records] == [("ops", 50)]
+
+
+def _audit(ctx) -> list[AuditRecord]:
+    with ctx.db.unit_of_work() as session:
+        return list(session.scalars(select(AuditRecord)))
 
 
 def test_python_dash_m_engine_end_to_end(tmp_path):

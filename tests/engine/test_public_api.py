@@ -14,7 +14,8 @@ EXPECTED = {
     "EngineContext", "FakeClock", "InstanceView", "Settings", "Subject", "SystemClock", "TaskDetail",
     "TaskView", "check_consistency", "complete_task", "deploy", "deploy_directory", "find_instances", "get_instance",
     "get_task",
-    "list_definitions", "list_tasks", "migrate_database", "open_engine", "start_instance",
+    "list_definitions", "list_tasks", "migrate_database", "open_engine", "ResealReport", "reseal_sensitive",
+    "start_instance",
     "validate_definition", "verify_audit_chain",
 }
 OPERATIONS = {
