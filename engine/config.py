@@ -84,6 +84,10 @@ class Settings(BaseSettings):
             raise ValueError("HWF_SECRET_KEY must be set outside development")
         if self.environment != "development" and not self.field_encryption_key:
             raise ValueError("HWF_FIELD_ENCRYPTION_KEY must be set outside development")
+        if "," in self.field_encryption_key and not self.blind_index_key:
+            # Derived from the whole key setting, the blind index would change with the rotation and every
+            # phone / ID number lookup would miss (docs/BPMN_EXTENSIONS.md, "Key rotation").
+            raise ValueError("HWF_BLIND_INDEX_KEY must be pinned before HWF_FIELD_ENCRYPTION_KEY lists a second key")
         return self
 
     @property

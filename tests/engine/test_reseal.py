@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from sqlalchemy import select
 
 from engine import complete_task, deploy, get_instance, pii, reseal_sensitive, start_instance
+from engine.config import Settings
 from engine.identity.clients import SECRET_CONTEXT
 from engine.identity.credentials import TOTP_CONTEXT
 from engine.identity.users import UserFields, apply_sensitive, decrypt_pii
@@ -148,3 +150,10 @@ def test_an_interrupted_run_leaves_every_row_readable_and_a_rerun_finishes(ctx, 
     _use_keys(ctx, {2: K2}, 2)
     for instance_id in ids:
         assert get_instance(ctx, instance_id, with_data=True).data["id_number"] == ID_NUMBER
+
+
+def test_a_second_field_key_needs_a_pinned_blind_index_key():
+    """Derived from the whole key setting, the blind index would change with the rotation: refused at start."""
+    with pytest.raises(ValueError, match="HWF_BLIND_INDEX_KEY"):
+        Settings(field_encryption_key=f"2:{K2},1:{K1}")
+    assert Settings(field_encryption_key=f"2:{K2},1:{K1}", blind_index_key=generate_key()).blind_index_key
