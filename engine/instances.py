@@ -131,13 +131,12 @@ def start_instance(
     """
 
     def command(session: Session) -> InstanceView:
-        definition = latest_definition(session, process_key) if admit is not None else None
+        definition = latest_definition(session, process_key)
         if admit is not None:
             admit(definition)
         found = _existing(session, process_key, idempotency_key)
         if found is not None:
             return _view(session, found)
-        definition = definition or latest_definition(session, process_key)
         specs = ctx.specs.get(definition, ctx.runtime)
         accepted = accept_submission(start_form_of(definition), StepPermissions(), {}, dict(data or {}))
         initial = {**accepted, "initiator": initiator, "institution": institution,

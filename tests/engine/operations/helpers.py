@@ -13,6 +13,7 @@ ARCHIVIST = Subject("archivist")
 ADMIN = Subject("root", {"h1": frozenset({"process_admin"})})
 STRANGER = Subject("mallory", {"h2": frozenset({"dept_head"})})
 EXPERTS = {n: Subject(n) for n in ("e1", "e2", "e3", "e4")}
+E1, E2, E3, E4 = EXPERTS.values()
 VALID = {"applicant_name": "张三", "amount": 1200, "reason": "购买耗材"}
 
 

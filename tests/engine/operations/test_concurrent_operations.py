@@ -21,12 +21,11 @@ from engine import (
 )
 from engine.errors import Conflict, PermissionDenied
 from tests.conftest import sql
-from tests.engine.operations.helpers import ALICE, EXPERTS, HEAD, HEAD2, open_nodes, start, task_of
+from tests.engine.operations.helpers import ALICE, E1, E2, E3, HEAD, HEAD2, open_nodes, start, task_of
 from tests.engine.operations.race import Race, race
 
 pytestmark = pytest.mark.commits
 
-E1, E2, E3 = (EXPERTS[n] for n in ("e1", "e2", "e3"))
 HEAD3 = Subject("dr_zhou", {"h1": frozenset({"dept_head"})})
 
 def rounds(*names: str) -> list[str]:

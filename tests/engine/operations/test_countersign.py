@@ -10,7 +10,9 @@ from engine.errors import Conflict, PermissionDenied, ValidationFailed
 from tests.engine.operations.helpers import (
     ALICE,
     ARCHIVIST,
-    EXPERTS,
+    E1,
+    E2,
+    E3,
     open_nodes,
     ready_spiff_tasks,
     reopened,
@@ -18,8 +20,6 @@ from tests.engine.operations.helpers import (
     states,
     task_of,
 )
-
-E1, E2, E3 = EXPERTS["e1"], EXPERTS["e2"], EXPERTS["e3"]
 
 
 def _start(ctx, rule):

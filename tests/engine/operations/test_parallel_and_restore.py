@@ -22,7 +22,9 @@ from tests.conftest import sql
 from tests.engine.operations.helpers import (
     ADMIN,
     ALICE,
-    EXPERTS,
+    E1,
+    E2,
+    E3,
     FINANCE,
     HEAD,
     HEAD2,
@@ -34,8 +36,6 @@ from tests.engine.operations.helpers import (
     states,
     task_of,
 )
-
-E1, E2, E3 = EXPERTS["e1"], EXPERTS["e2"], EXPERTS["e3"]
 
 
 @pytest.fixture(params=["cached", "restored"])

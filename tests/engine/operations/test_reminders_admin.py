@@ -40,7 +40,8 @@ from tests.engine.operations.helpers import (
     ADMIN,
     ALICE,
     ARCHIVIST,
-    EXPERTS,
+    E1,
+    E2,
     FINANCE,
     HEAD,
     STRANGER,
@@ -50,7 +51,6 @@ from tests.engine.operations.helpers import (
     task_of,
 )
 
-E1, E2 = EXPERTS["e1"], EXPERTS["e2"]
 PDF = b"%PDF-1.7\n" + b"x" * 100
 
 

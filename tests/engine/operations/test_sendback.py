@@ -8,6 +8,9 @@ from engine import complete_task, get_instance, get_task, send_back, timeline, w
 from engine.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from tests.engine.operations.helpers import (
     ALICE,
+    E1,
+    E2,
+    E3,
     EXPERTS,
     FINANCE,
     HEAD,
@@ -18,8 +21,6 @@ from tests.engine.operations.helpers import (
     states,
     task_of,
 )
-
-E1, E2, E3 = EXPERTS["e1"], EXPERTS["e2"], EXPERTS["e3"]
 
 
 def test_send_back_to_applicant_prefills_and_history_keeps_both_rounds(ctx):

@@ -26,7 +26,9 @@ from engine.errors import Conflict, PermissionDenied, ValidationFailed
 from tests.engine.operations.helpers import (
     ADMIN,
     ALICE,
-    EXPERTS,
+    E1,
+    E2,
+    E4,
     FINANCE,
     HEAD,
     HEAD2,
@@ -38,8 +40,6 @@ from tests.engine.operations.helpers import (
     states,
     task_of,
 )
-
-E1, E2, E3, E4 = (EXPERTS[n] for n in ("e1", "e2", "e3", "e4"))
 
 
 def test_claim_and_unclaim(ctx):
